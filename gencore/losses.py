@@ -9,6 +9,7 @@ ELBO terms (``book/vae.ipynb``):
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch.distributions import kl_divergence
 
 
@@ -31,3 +32,93 @@ def elbo(model, x: torch.Tensor, *, beta: float = 1.0, n_samples: int = 1) -> di
     recon = torch.stack([model.decode(zs).log_prob(target) for zs in z]).mean(0)
     kl = kl_divergence(q, model.prior())
     return {"recon": recon, "kl": kl, "elbo": recon - kl, "loss": -(recon - beta * kl)}
+
+
+# --- GAN losses -------------------------------------------------------------
+#
+# Functions of the discriminator's *logits* l = D(x) before any sigmoid (for
+# the Wasserstein and hinge losses, the critic's scores). Each returns a scalar
+# to minimize. With D(x) = σ(l):  log D = −softplus(−l),  log(1 − D) = −softplus(l).
+
+
+def d_loss_minimax(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Discriminator side of the minimax game (Goodfellow et al., 2014):
+    −E_{p_r}[log D(x)] − E_{p_g}[log(1 − D(x))]. Shared by the minimax and non-saturating GANs."""
+    return F.softplus(-real).mean() + F.softplus(fake).mean()
+
+
+def g_loss_minimax(fake: torch.Tensor) -> torch.Tensor:
+    """Generator side of the minimax game: E_z[log(1 − D(G(z)))] (saturates when D wins)."""
+    return -F.softplus(fake).mean()
+
+
+def g_loss_nonsaturating(fake: torch.Tensor) -> torch.Tensor:
+    """The non-saturating generator loss: −E_z[log D(G(z))] (NNDL eq. 13.48's objective)."""
+    return F.softplus(-fake).mean()
+
+
+def d_loss_wasserstein(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """WGAN critic loss: E_{p_g}[D(x̃)] − E_{p_r}[D(x)] (minimized; the negated W1 estimate)."""
+    return fake.mean() - real.mean()
+
+
+def g_loss_wasserstein(fake: torch.Tensor) -> torch.Tensor:
+    """WGAN generator loss: −E_z[D(G(z))]."""
+    return -fake.mean()
+
+
+def d_loss_hinge(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Hinge loss: E_{p_r}[max(0, 1 − D(x))] + E_{p_g}[max(0, 1 + D(x̃))]."""
+    return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
+
+
+def d_loss_least_squares(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """LSGAN: ½E_{p_r}[(D(x) − 1)²] + ½E_{p_g}[D(x̃)²]."""
+    return 0.5 * (real - 1).pow(2).mean() + 0.5 * fake.pow(2).mean()
+
+
+def g_loss_least_squares(fake: torch.Tensor) -> torch.Tensor:
+    """LSGAN generator: ½E_z[(D(G(z)) − 1)²]."""
+    return 0.5 * (fake - 1).pow(2).mean()
+
+
+#: name -> (discriminator loss, generator loss)
+GAN_LOSSES = {
+    "minimax": (d_loss_minimax, g_loss_minimax),
+    "nonsaturating": (d_loss_minimax, g_loss_nonsaturating),
+    "wasserstein": (d_loss_wasserstein, g_loss_wasserstein),
+    "hinge": (d_loss_hinge, g_loss_wasserstein),
+    "least_squares": (d_loss_least_squares, g_loss_least_squares),
+}
+
+
+def gan_losses(name: str):
+    """The (discriminator loss, generator loss) pair called ``name``."""
+    if name not in GAN_LOSSES:
+        raise KeyError(f"unknown GAN loss {name!r}; known losses: {', '.join(GAN_LOSSES)}")
+    return GAN_LOSSES[name]
+
+
+def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Eq. (gp) of WGAN-GP (Gulrajani et al., 2017): E_{x̂}[(‖∇_x̂ D(x̂)‖₂ − 1)²].
+
+    x̂ = ε x + (1 − ε) x̃ with ε ~ U[0, 1] drawn once *per example* (not per
+    pixel). λ is applied by the caller. The graph is kept so the penalty can be
+    back-propagated into the critic's weights.
+    """
+    if real.shape != fake.shape:
+        raise ValueError(f"real and fake batches differ in shape: {tuple(real.shape)} vs {tuple(fake.shape)}")
+    eps = torch.rand(real.shape[0], *([1] * (real.ndim - 1)), device=real.device, dtype=real.dtype)
+    x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+    scores = critic(x_hat)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
+    return (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
+
+
+@torch.no_grad()
+def clip_weights(module: torch.nn.Module, c: float) -> None:
+    """WGAN's weight clipping: every parameter of ``module`` into [−c, c], in place."""
+    if c <= 0:
+        raise ValueError(f"clipping bound must be positive, got {c}")
+    for p in module.parameters():
+        p.clamp_(-c, c)

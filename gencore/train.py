@@ -173,3 +173,60 @@ def vae_phase(model, optimizer: torch.optim.Optimizer, *, beta: float = 1.0) -> 
         return {"loss": loss.item(), "recon": terms["recon"].mean().item(), "kl": terms["kl"].mean().item()}
 
     return Phase("vae", update)
+
+
+def gan_phases(
+    generator,
+    discriminator,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    *,
+    loss: str = "nonsaturating",
+    n_critic: int = 1,
+    gp_weight: float = 0.0,
+    clip: float | None = None,
+    latent_dim: int | None = None,
+) -> list[Phase]:
+    """The alternating GAN updates (NNDL Algorithm 13.1 / WGAN Algorithm 1).
+
+    ``critic`` runs ``n_critic`` times a step: minimize the discriminator loss
+    of :func:`gencore.losses.gan_losses` ``(loss)``, plus ``gp_weight`` ×
+    gradient penalty, then clip weights to ±``clip`` if given. ``generator``
+    then takes one step on the generator loss. Batches are real samples (a
+    tensor, or a tuple whose first item is one); fakes match their size.
+    """
+    from gencore.losses import clip_weights, gan_losses, gradient_penalty
+
+    d_loss_fn, g_loss_fn = gan_losses(loss)
+    dev = next(generator.parameters()).device
+    latent_dim = latent_dim or generator.latent_dim
+
+    def real_of(batch) -> torch.Tensor:
+        return (batch[0] if isinstance(batch, (tuple, list)) else batch).to(dev)
+
+    def critic_update(batch) -> dict[str, float]:
+        real = real_of(batch)
+        with torch.no_grad():
+            fake = generator(torch.randn(real.shape[0], latent_dim, device=dev))
+        d_loss = d_loss_fn(discriminator(real), discriminator(fake))
+        out = {"d_loss": d_loss.item()}
+        if gp_weight:
+            gp = gradient_penalty(discriminator, real, fake)
+            d_loss = d_loss + gp_weight * gp
+            out["gp"] = gp.item()
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        if clip is not None:
+            clip_weights(discriminator, clip)
+        return out
+
+    def generator_update(batch) -> dict[str, float]:
+        n = real_of(batch).shape[0]
+        g_loss = g_loss_fn(discriminator(generator(torch.randn(n, latent_dim, device=dev))))
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        return {"g_loss": g_loss.item()}
+
+    return [Phase("critic", critic_update, repeat=n_critic), Phase("generator", generator_update)]

@@ -1,0 +1,187 @@
+"""Sliders that work in Jupyter *and* in the static HTML book.
+
+:func:`slider` returns a :class:`SliderView`. In a live kernel it displays as
+an ipywidget that calls ``render`` as the reader drags. Its display bundle also
+holds a self-contained ``text/html`` version: every frame precomputed as a PNG,
+switched by plain ``<input type="range">`` elements and ten lines of inline
+JavaScript. The book's ``_config.yml`` ranks ``text/html`` above the widget
+view for the HTML builder (myst-nb ``nb_mime_priority_overrides``), so the
+built pages show sliders that move with no kernel and no CDN.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import itertools
+import json
+import uuid
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+from gencore.viz import to_png
+
+_SCRIPT = """(function(){var root=document.getElementById(%(id)s);var frames=%(frames)s;
+var shape=%(shape)s;var labels=%(labels)s;var img=root.querySelector('img');
+var inputs=root.querySelectorAll('input[type=range]');var outs=root.querySelectorAll('output');
+function show(){var k=0;for(var i=0;i<inputs.length;i++){var v=+inputs[i].value;k=k*shape[i]+v;
+outs[i].textContent=labels[i][v];}img.src='data:image/png;base64,'+frames[k];}
+for(var i=0;i<inputs.length;i++){inputs[i].addEventListener('input',show);}})();"""
+
+
+def _label(v) -> str:
+    if isinstance(v, (float, np.floating)):
+        return f"{v:.3g}"
+    return str(v)
+
+
+class SliderView:
+    """Frames ``render(**params)`` over the grid of parameter values, behind sliders."""
+
+    def __init__(
+        self,
+        render: Callable[..., object],
+        params: dict[str, Sequence],
+        *,
+        initial: dict[str, object] | None = None,
+        width: int | None = None,
+        title: str = "",
+    ):
+        if not params:
+            raise ValueError("slider() needs at least one parameter, e.g. slider(render, z1=[-2, 0, 2])")
+        for name, values in params.items():
+            if len(values) < 2:
+                raise ValueError(f"parameter {name!r} needs at least two values, got {list(values)!r}")
+        self.render = render
+        self.params = {k: list(v) for k, v in params.items()}
+        initial = initial or {}
+        self.initial = {k: self._nearest(k, initial.get(k, v[len(v) // 2])) for k, v in self.params.items()}
+        self.width = width
+        self.title = title
+        self._frames: list[str] | None = None
+
+    def _nearest(self, name: str, value) -> int:
+        values = self.params[name]
+        if value in values:
+            return values.index(value)
+        try:
+            return int(np.argmin([abs(float(v) - float(value)) for v in values]))
+        except (TypeError, ValueError):
+            raise ValueError(f"initial value {value!r} is not among the values of {name!r}") from None
+
+    def _png(self, idx: tuple[int, ...]) -> bytes:
+        kwargs = {k: self.params[k][i] for k, i in zip(self.params, idx)}
+        with torch.no_grad():
+            return to_png(self.render(**kwargs))
+
+    def frames(self) -> list[str]:
+        """All frames as base64 PNGs, in row-major order of the parameter grid."""
+        if self._frames is None:
+            ranges = [range(len(v)) for v in self.params.values()]
+            self._frames = [base64.b64encode(self._png(idx)).decode() for idx in itertools.product(*ranges)]
+        return self._frames
+
+    def to_html(self) -> str:
+        """The kernel-free version: precomputed frames and range inputs."""
+        uid = "gencore-slider-" + uuid.uuid4().hex[:10]
+        frames = self.frames()
+        shape = [len(v) for v in self.params.values()]
+        start = 0
+        for name, n in zip(self.params, shape):
+            start = start * n + self.initial[name]
+        style = f"width:{self.width}px;" if self.width else "max-width:100%;"
+        controls = "".join(
+            f'<label style="display:block;font-family:sans-serif;font-size:0.9em">{html.escape(name)} '
+            f'<input type="range" min="0" max="{len(vals) - 1}" step="1" value="{self.initial[name]}" '
+            f'aria-label="{html.escape(name)}"> <output>{html.escape(_label(vals[self.initial[name]]))}</output></label>'
+            for name, vals in self.params.items()
+        )
+        labels = [[_label(v) for v in vals] for vals in self.params.values()]
+        script = _SCRIPT % {
+            "id": json.dumps(uid),
+            "frames": json.dumps(frames),
+            "shape": json.dumps(shape),
+            "labels": json.dumps(labels),
+        }
+        caption = f'<div style="font-weight:bold">{html.escape(self.title)}</div>' if self.title else ""
+        return (
+            f'<div class="gencore-slider" id="{uid}">{caption}'
+            f'<img alt="{html.escape(self.title or "slider frame")}" style="{style}image-rendering:pixelated" '
+            f'src="data:image/png;base64,{frames[start]}">{controls}<script>{script}</script></div>'
+        )
+
+    def widget(self):
+        """The live ipywidget: one SelectionSlider per parameter and an Image."""
+        import ipywidgets as w
+
+        image = w.Image(format="png", value=self._png(tuple(self.initial.values())))
+        if self.width:
+            image.layout.width = f"{self.width}px"
+        sliders = [
+            w.SelectionSlider(
+                options=[(_label(v), i) for i, v in enumerate(vals)], value=self.initial[name], description=name
+            )
+            for name, vals in self.params.items()
+        ]
+
+        def update(_=None):
+            image.value = self._png(tuple(s.value for s in sliders))
+
+        for s in sliders:
+            s.observe(update, names="value")
+        children = ([w.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []) + [image, *sliders]
+        return w.VBox(children)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle: dict[str, object] = {
+            "text/plain": f"SliderView({', '.join(f'{k}: {len(v)} values' for k, v in self.params.items())})",
+            "text/html": self.to_html(),
+        }
+        try:
+            view = self.widget()._repr_mimebundle_(include=include, exclude=exclude)
+        except Exception:  # no ipywidgets front end: the HTML version is enough
+            view = None
+        if view:
+            bundle.update({k: v for k, v in view.items() if k != "text/plain"})
+        return bundle
+
+
+def slider(render: Callable[..., object], *, initial: dict | None = None, width: int | None = None,
+           title: str = "", **params: Sequence) -> SliderView:
+    """A slider over each keyword's values; ``render(**values)`` returns a frame.
+
+    A frame is a matplotlib Figure, an image tensor in [-1, 1], an array in
+    [0, 1], or PNG bytes. Example::
+
+        slider(lambda z1, z2: vae.decode_mean(torch.tensor([[z1, z2]])), z1=grid, z2=grid)
+    """
+    return SliderView(render, params, initial=initial, width=width, title=title)
+
+
+def latent_slider(decode: Callable[[torch.Tensor], torch.Tensor], values: Sequence[float] = tuple(np.linspace(-3, 3, 13)),
+                  *, dims: Sequence[int] = (0, 1), latent_dim: int | None = None, base: torch.Tensor | None = None,
+                  width: int = 168, title: str = "") -> SliderView:
+    """Slide latent coordinates ``dims`` of ``z`` (others fixed at ``base``, default 0) through ``decode``.
+
+    ``decode`` maps ``(1, latent_dim)`` to an image ``(1, C, H, W)`` in [-1, 1].
+    """
+    latent_dim = latent_dim or (len(base) if base is not None else max(dims) + 1)
+    z0 = torch.zeros(latent_dim) if base is None else torch.as_tensor(base, dtype=torch.float32).clone()
+
+    def render(**kw):
+        z = z0.clone()
+        for d in dims:
+            z[d] = float(kw[f"z{d + 1}"])
+        return decode(z.unsqueeze(0))[0].cpu()
+
+    return slider(render, width=width, title=title, **{f"z{d + 1}": list(values) for d in dims})
+
+
+def snapshot_slider(snapshots: Sequence[tuple[int, object]], render: Callable[[object], object], *,
+                    width: int | None = None, title: str = "") -> SliderView:
+    """A slider over training snapshots ``[(step, value), ...]`` from :class:`gencore.train.History`."""
+    by_step = dict(snapshots)
+    return slider(lambda step: render(by_step[step]), step=list(by_step), initial={"step": list(by_step)[-1]},
+                  width=width, title=title)
