@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
-
-matplotlib.use(matplotlib.get_backend())  # keep inline in notebooks, Agg elsewhere
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from torchvision.utils import make_grid  # noqa: E402
+import matplotlib.figure
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torchvision.utils import make_grid
 
 
 def grid_array(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> np.ndarray:

@@ -1,0 +1,192 @@
+"""Divergences between *known* densities, in nats (natural logarithm) throughout.
+
+Every function takes two distributions in one of two forms:
+
+- **probability vectors** (``dx=None``): ``p``, ``q`` of shape ``(K,)``, non-negative,
+  each summing to 1; integrals are sums;
+- **densities on a uniform 1-D grid** (``dx`` given): ``p``, ``q`` are density
+  values at grid points spaced ``dx`` apart; integrals are Riemann sums
+  ``Σ_i f(x_i) dx``. The grid must hold (almost) all the mass.
+
+The formulas, with the equation names used in ``book/optimal_discriminator.ipynb``
+and ``book/js_wasserstein.ipynb``::
+
+    KL(p‖q)   = ∫ p log(p / q)                                  (kl)
+    JS(p‖q)   = ½ KL(p‖m) + ½ KL(q‖m),   m = ½(p + q)           (js)
+    TV(p, q)  = ½ ∫ |p − q| = sup_A |P(A) − Q(A)|               (tv)
+    W1(p, q)  = ∫ |F_p(x) − F_q(x)| dx      (in 1-D; F = CDF)   (w1-cdf)
+    D*(x)     = p_r(x) / (p_r(x) + p_g(x))                      (d-star)
+    V(D, G)   = ∫ p_r log D + p_g log(1 − D)                    (value)
+    V(D*, G)  = 2 JS(p_r‖p_g) − 2 log 2                         (v-star)
+
+Conventions: ``0 log(0/q) = 0``; ``p log(p/0) = +inf`` for ``p > 0``. Hence
+``KL`` may be ``inf``, while ``0 ≤ JS ≤ log 2`` and ``0 ≤ TV ≤ 1`` always.
+:func:`parallel_lines` gives all of them in closed form for Example 1 of
+Arjovsky et al. (2017).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+__all__ = [
+    "kl",
+    "reverse_kl",
+    "js",
+    "total_variation",
+    "w1",
+    "optimal_discriminator",
+    "gan_value",
+    "parallel_lines",
+]
+
+#: how far the total mass may be from 1: probability vectors / grid densities
+MASS_TOL_VECTOR = 1e-6
+MASS_TOL_GRID = 1e-2
+
+
+def _pair(p, q, dx: float | None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Check two distributions of the same kind and return them as float64 arrays and the cell size."""
+    p = np.asarray(p, dtype=np.float64)
+    q = np.asarray(q, dtype=np.float64)
+    if p.ndim != 1 or p.shape != q.shape:
+        raise ValueError(f"p and q must be 1-D arrays of the same length, got shapes {p.shape} and {q.shape}")
+    if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))) or (p < 0).any() or (q < 0).any():
+        raise ValueError("p and q must be finite and non-negative")
+    if dx is None:
+        w, tol, kind = 1.0, MASS_TOL_VECTOR, "probability vector"
+    else:
+        if not dx > 0:
+            raise ValueError(f"grid spacing dx must be positive, got {dx}")
+        w, tol, kind = float(dx), MASS_TOL_GRID, "grid density (widen the grid if mass is missing)"
+    for name, v in (("p", p), ("q", q)):
+        mass = v.sum() * w
+        if abs(mass - 1) > tol:
+            raise ValueError(f"{name} has total mass {mass:.6g}, not 1, as a {kind}")
+    return p, q, w
+
+
+def _kl_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Pointwise p log(p/q) with 0 log(0/q) = 0 and p log(p/0) = inf."""
+    out = np.zeros_like(p)
+    pos = p > 0
+    with np.errstate(divide="ignore"):
+        out[pos] = p[pos] * (np.log(p[pos]) - np.log(q[pos]))
+    return out
+
+
+def kl(p, q, dx: float | None = None) -> float:
+    """Eq. (kl): KL(p‖q) = ∫ p log(p/q) in nats; ``inf`` where q = 0 < p somewhere."""
+    p, q, w = _pair(p, q, dx)
+    return float(_kl_terms(p, q).sum() * w)
+
+
+def reverse_kl(p, q, dx: float | None = None) -> float:
+    """The reverse KL, KL(q‖p): the data distribution ``p`` as the *second* argument.
+
+    With ``p = p_r`` and ``q = p_g`` this is KL(p_g‖p_r), the divergence that
+    punishes a model for putting mass where the data has none.
+    """
+    return kl(q, p, dx)
+
+
+def js(p, q, dx: float | None = None) -> float:
+    """Eq. (js): JS(p‖q) = ½ KL(p‖m) + ½ KL(q‖m), m = ½(p + q), in nats; 0 ≤ JS ≤ log 2.
+
+    Symmetric in p and q; equals log 2 exactly when p and q have disjoint supports.
+    (``scipy.spatial.distance.jensenshannon`` returns the *square root* of this.)
+    """
+    p, q, w = _pair(p, q, dx)
+    m = 0.5 * (p + q)
+    return float(0.5 * (_kl_terms(p, m).sum() + _kl_terms(q, m).sum()) * w)
+
+
+def total_variation(p, q, dx: float | None = None) -> float:
+    """Eq. (tv): TV(p, q) = ½ ∫ |p − q| = sup_A |P(A) − Q(A)|, in [0, 1]."""
+    p, q, w = _pair(p, q, dx)
+    return float(0.5 * np.abs(p - q).sum() * w)
+
+
+def w1(p, q, dx: float | None = None, *, support=None) -> float:
+    """Eq. (w1-cdf): the 1-D Wasserstein-1 distance ∫ |F_p(x) − F_q(x)| dx.
+
+    - Grid densities (``dx`` given): the mass ``p_i dx`` sits at the grid point
+      x_i; the CDFs are cumulative sums and the integral is Σ_i |F_p − F_q|(x_i) dx.
+    - Probability vectors (``dx=None``): masses at the sorted points ``support``
+      (default ``0, 1, ..., K−1``); W1 = Σ_i |F_p − F_q|(x_i) (x_{i+1} − x_i).
+
+    Units are those of x. Unlike KL and JS, W1 grows with how *far* the mass
+    must move, so it keeps changing when the supports are disjoint.
+    """
+    p, q, w = _pair(p, q, dx)
+    cdf_gap = np.abs(np.cumsum(p - q) * w)[:-1]
+    if dx is not None:
+        if support is not None:
+            raise ValueError("give either dx (a uniform grid) or support (point locations), not both")
+        return float(cdf_gap.sum() * dx)
+    x = np.arange(len(p), dtype=np.float64) if support is None else np.asarray(support, dtype=np.float64)
+    if x.shape != p.shape or (np.diff(x) < 0).any():
+        raise ValueError("support must be sorted and as long as p")
+    return float((cdf_gap * np.diff(x)).sum())
+
+
+def optimal_discriminator(p_r, p_g):
+    """Eq. (d-star): D*(x) = p_r(x) / (p_r(x) + p_g(x)), elementwise, in [0, 1].
+
+    Where p_r = p_g = 0 neither distribution ever produces x, V(D, G) does not
+    depend on D(x), and every value is optimal: we return ½ there ("cannot
+    tell"), the value D* takes wherever p_r = p_g. Accepts NumPy arrays (returns
+    an array) or torch tensors (returns a tensor, differentiable).
+    """
+    if isinstance(p_r, torch.Tensor) or isinstance(p_g, torch.Tensor):
+        p_r, p_g = torch.as_tensor(p_r), torch.as_tensor(p_g)
+        total = p_r + p_g
+        return torch.where(total > 0, p_r / torch.where(total > 0, total, 1), 0.5)
+    p_r, p_g = np.asarray(p_r, dtype=np.float64), np.asarray(p_g, dtype=np.float64)
+    total = p_r + p_g
+    return np.where(total > 0, p_r / np.where(total > 0, total, 1.0), 0.5)
+
+
+def gan_value(p_r, p_g, d, dx: float | None = None) -> float:
+    """Eq. (value): V(D, G) = ∫ p_r log D + p_g log(1 − D), for a discriminator ``d`` given on the same points.
+
+    ``d`` holds D(x_i) in [0, 1]. Terms where the density is 0 count as 0 even
+    if D is 0 or 1 there. At ``d = optimal_discriminator(p_r, p_g)`` this equals
+    Eq. (v-star), 2 JS(p_r‖p_g) − 2 log 2; any other ``d`` gives less.
+    """
+    p_r, p_g, w = _pair(p_r, p_g, dx)
+    d = np.asarray(d, dtype=np.float64)
+    if d.shape != p_r.shape or (d < 0).any() or (d > 1).any():
+        raise ValueError("d must have the shape of p_r and values in [0, 1]")
+    with np.errstate(divide="ignore"):
+        real = np.where(p_r > 0, p_r * np.log(np.where(p_r > 0, d, 1.0)), 0.0)
+        fake = np.where(p_g > 0, p_g * np.log1p(-np.where(p_g > 0, d, 0.0)), 0.0)
+    return float((real + fake).sum() * w)
+
+
+def parallel_lines(theta) -> dict:
+    """Example 1 of Arjovsky et al. (2017) in closed form (the book's Eq. (parallel-lines)).
+
+    P_0 is uniform on the segment {0} × [0, 1] of the plane and P_θ uniform on
+    {θ} × [0, 1]. For θ ≠ 0 the supports are disjoint, so
+
+    - ``js`` = log 2 (nats),  ``kl`` = KL(P_0‖P_θ) = +inf,  ``tv`` = 1;
+    - ``w1`` = |θ|: move every point horizontally by θ.
+
+    At θ = 0 all four are 0. ``theta``: a float (values come back as floats) or
+    an array (arrays of the same shape come back).
+    """
+    t = np.asarray(theta, dtype=np.float64)
+    off = t != 0
+    out = {
+        "js": np.where(off, math.log(2), 0.0),
+        "kl": np.where(off, np.inf, 0.0),
+        "tv": np.where(off, 1.0, 0.0),
+        "w1": np.abs(t),
+    }
+    if t.ndim == 0:
+        return {k: float(v) for k, v in out.items()}
+    return out

@@ -1,0 +1,3 @@
+import os
+
+os.environ.setdefault("GENCORE_PROGRESS", "0")

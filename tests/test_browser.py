@@ -1,0 +1,145 @@
+"""Headless-Chromium check of every page of the built book (``_build/html``).
+
+Serves the book on 127.0.0.1 and, on every page, checks: an ``h1`` is visible;
+MathJax typeset every formula with no error and no raw ``$$`` or ``\\begin``
+left in the text; every image loaded; no Traceback in any output; no request
+left 127.0.0.1 and none failed; no JavaScript error; every slider changes what
+it shows when moved. Needs Debian's ``/usr/bin/chromium`` and a built book
+(``make book-strict``).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+SKIP_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static"}
+
+if not (HTML / "index.html").exists():
+    pytest.fail(f"no built book at {HTML}: run `make book-strict` (or `make test`) first", pytrace=False)
+if not Path(CHROMIUM).exists():
+    pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium (`apt-get install chromium`)", pytrace=False)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+
+def pages() -> list[str]:
+    found = []
+    for p in sorted(HTML.rglob("*.html")):
+        rel = p.relative_to(HTML)
+        if rel.parts[0] in SKIP_DIRS:
+            continue
+        found.append(rel.as_posix())
+    return found
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    handler = functools.partial(_Quiet, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+# Runs in the page: the state of every check that reads the DOM.
+_INSPECT = """() => {
+  const visible = el => !!(el && el.offsetParent !== null && el.getBoundingClientRect().height > 0);
+  const h1 = Array.from(document.querySelectorAll('h1')).some(visible);
+  const maths = Array.from(document.querySelectorAll('.math'));
+  const untypeset = maths.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 80));
+  const merrors = Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]')).map(e => e.textContent.slice(0, 80));
+  const main = document.querySelector('main') || document.body;
+  const clone = main.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, mjx-container, .math').forEach(e => e.remove());
+  const text = clone.innerText || clone.textContent;
+  const raw = [];
+  for (const pat of ['$$', '\\\\begin{', '\\\\frac', '\\\\mathbb']) { if (text.includes(pat)) raw.push(pat); }
+  const brokenImages = Array.from(document.images)
+    .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => (i.currentSrc || i.src).slice(0, 80));
+  const outputs = Array.from(document.querySelectorAll('.cell_output, .output'));
+  const tracebacks = outputs.filter(o => /Traceback|Error:/.test(o.textContent) && /Traceback/.test(o.textContent)).length;
+  return {h1, nmath: maths.length, untypeset, merrors, raw, brokenImages, tracebacks,
+          sliders: document.querySelectorAll('.gencore-slider').length};
+}"""
+
+# Runs in the page: move every slider and report whether its image changed.
+_SLIDE = """() => {
+  const results = [];
+  document.querySelectorAll('.gencore-slider').forEach((root, si) => {
+    const img = root.querySelector('img');
+    root.querySelectorAll('input[type=range]').forEach((input, ii) => {
+      const before = img.src;
+      const v = +input.value, max = +input.max;
+      input.value = String(v === max ? 0 : max);
+      input.dispatchEvent(new Event('input', {bubbles: true}));
+      results.push({slider: si, input: ii, changed: img.src !== before});
+    });
+  });
+  return results;
+}"""
+
+
+@pytest.mark.parametrize("page_path", pages())
+def test_page(page_path, server, browser):
+    page = browser.new_page()
+    outside, failed, js_errors = [], [], []
+
+    def on_request(req):
+        url = urlparse(req.url)
+        if url.scheme in ("data", "blob", "about"):
+            return
+        if url.hostname != "127.0.0.1":
+            outside.append(req.url)
+
+    page.on("request", on_request)
+    page.on("requestfailed", lambda req: failed.append(req.url))
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+    page.on("pageerror", lambda err: js_errors.append(str(err)))
+    page.goto(f"{server}/{page_path}", wait_until="load")
+    page.evaluate("() => (window.MathJax && MathJax.startup && MathJax.startup.promise) || null")
+    page.wait_for_timeout(100)
+    state = page.evaluate(_INSPECT)
+    slides = page.evaluate(_SLIDE)
+    page.close()
+
+    assert state["h1"], f"{page_path}: no visible h1"
+    assert not state["untypeset"], f"{page_path}: formulas MathJax did not typeset: {state['untypeset'][:5]}"
+    assert not state["merrors"], f"{page_path}: MathJax errors: {state['merrors'][:5]}"
+    assert not state["raw"], f"{page_path}: raw TeX left in the text: {state['raw']}"
+    assert not state["brokenImages"], f"{page_path}: images that did not load: {state['brokenImages'][:5]}"
+    assert state["tracebacks"] == 0, f"{page_path}: {state['tracebacks']} outputs show a Traceback"
+    assert not outside, f"{page_path}: requests left 127.0.0.1: {outside[:5]}"
+    assert not failed, f"{page_path}: failed requests: {failed[:5]}"
+    assert not js_errors, f"{page_path}: JavaScript errors: {js_errors[:5]}"
+    assert len(slides) >= state["sliders"], f"{page_path}: a slider has no range input"
+    stuck = [s for s in slides if not s["changed"]]
+    assert not stuck, f"{page_path}: sliders that did not change their image when moved: {stuck}"
