@@ -153,18 +153,18 @@ def optimal_discriminator(p_r, p_g):
 def gan_value(p_r, p_g, d, dx: float | None = None) -> float:
     """Eq. (value): V(D, G) = ∫ p_r log D + p_g log(1 − D), for a discriminator ``d`` given on the same points.
 
-    ``d`` holds D(x_i) in [0, 1]. Terms where the density is 0 count as 0 even
-    if D is 0 or 1 there. At ``d = optimal_discriminator(p_r, p_g)`` this equals
+    ``d`` holds D(x_i) in [0, 1]. Terms where the density is 0 count as 0. D is
+    clipped to [tiny, 1 − 2⁻⁵³] first: in float64, D* rounds to exactly 1
+    wherever p_g < 1e-16 p_r, and the true term p_g log(1 − D*) there is
+    negligible, not −inf. At ``d = optimal_discriminator(p_r, p_g)`` this equals
     Eq. (v-star), 2 JS(p_r‖p_g) − 2 log 2; any other ``d`` gives less.
     """
     p_r, p_g, w = _pair(p_r, p_g, dx)
     d = np.asarray(d, dtype=np.float64)
     if d.shape != p_r.shape or (d < 0).any() or (d > 1).any():
         raise ValueError("d must have the shape of p_r and values in [0, 1]")
-    with np.errstate(divide="ignore"):
-        real = np.where(p_r > 0, p_r * np.log(np.where(p_r > 0, d, 1.0)), 0.0)
-        fake = np.where(p_g > 0, p_g * np.log1p(-np.where(p_g > 0, d, 0.0)), 0.0)
-    return float((real + fake).sum() * w)
+    d = np.clip(d, np.finfo(np.float64).tiny, 1 - 2.0**-53)
+    return float((p_r * np.log(d) + p_g * np.log1p(-d)).sum() * w)
 
 
 def parallel_lines(theta) -> dict:

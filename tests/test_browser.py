@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -21,7 +22,7 @@ from urllib.parse import urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HTML = ROOT / "_build" / "html"
+HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 SKIP_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static"}
 
@@ -33,14 +34,36 @@ if not Path(CHROMIUM).exists():
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 
+def _redirect_target(path: Path) -> str | None:
+    m = re.search(r'http-equiv="Refresh" content="0; url=([^"]+)"', path.read_text(errors="replace")[:2000])
+    return m.group(1) if m else None
+
+
 def pages() -> list[str]:
+    """Every HTML page of the book except redirects (checked in test_redirects)."""
     found = []
     for p in sorted(HTML.rglob("*.html")):
         rel = p.relative_to(HTML)
-        if rel.parts[0] in SKIP_DIRS:
+        if rel.parts[0] in SKIP_DIRS or _redirect_target(p):
             continue
         found.append(rel.as_posix())
     return found
+
+
+def test_book_has_every_chapter_of_the_toc():
+    toc = (ROOT / "_toc.yml").read_text()
+    wanted = [f + ".html" for f in re.findall(r"(?:root|file):\s*(\S+)", toc)]
+    if HTML != ROOT / "_build" / "html":
+        pytest.skip("BOOK_HTML points at another book")
+    missing = [w for w in wanted if w not in pages()]
+    assert not missing, f"chapters in _toc.yml without a page: {missing}"
+
+
+def test_redirects_point_at_pages():
+    for p in HTML.glob("*.html"):
+        target = _redirect_target(p)
+        if target:
+            assert (p.parent / target).exists(), f"{p.name} redirects to missing {target}"
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

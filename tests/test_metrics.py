@@ -84,8 +84,8 @@ def test_wasserstein_1d_matches_scipy():
 
 @pytest.mark.parametrize("p", [1, 2])
 def test_wasserstein_of_a_shift_is_its_length(p):
-    x = toy2d("grid25", 400, seed=1)
-    shift = torch.tensor([0.3, -0.4])  # length 0.5, smaller than half the grid spacing
+    x = toy2d("grid25", 400, seed=1).double()
+    shift = torch.tensor([0.3, -0.4], dtype=torch.float64)  # length 0.5: W_p of a translation is its length
     assert wasserstein(x, x + shift, p=p) == pytest.approx(0.5, abs=1e-9)
     assert wasserstein(x, x, p=p) == pytest.approx(0.0, abs=1e-12)
 
@@ -97,3 +97,19 @@ def test_wasserstein_rejects_bad_input():
         wasserstein(np.zeros((3, 2)), np.zeros((3, 1)))
     with pytest.raises(ValueError, match="non-empty"):
         wasserstein(np.zeros((0, 2)), np.zeros((3, 2)))
+
+
+def test_laplacian_sharpness_known_values_and_blur():
+    from gencore.metrics import laplacian_sharpness
+
+    checker = ((torch.arange(8)[:, None] + torch.arange(8)[None]) % 2).float() * 2 - 1
+    assert laplacian_sharpness(checker.view(1, 1, 8, 8)).item() == pytest.approx(4.0)
+    assert torch.equal(laplacian_sharpness(torch.full((3, 1, 6, 6), 0.3)), torch.zeros(3))
+    # a linear ramp has zero Laplacian; blurring a sharp image lowers the score
+    ramp = torch.linspace(-1, 1, 10).expand(10, 10).reshape(1, 1, 10, 10)
+    assert laplacian_sharpness(ramp).item() == pytest.approx(0.0, abs=1e-6)
+    img = torch.where(torch.rand(4, 1, 16, 16, generator=torch.Generator().manual_seed(0)) > 0.5, 1.0, -1.0)
+    blurred = torch.nn.functional.avg_pool2d(img, 3, stride=1, padding=1, count_include_pad=False)
+    assert (laplacian_sharpness(blurred) < laplacian_sharpness(img)).all()
+    with pytest.raises(ValueError, match="expected images of shape"):
+        laplacian_sharpness(torch.zeros(8, 8))
