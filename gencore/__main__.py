@@ -34,14 +34,19 @@ def _train(args: argparse.Namespace) -> int:
                 "seed": config["seed"],
                 "steps": history.completed_steps,
                 "device": str(gencore.device()),
-                "device_name": torch.cuda.get_device_name() if torch.cuda.is_available() else platform.processor() or platform.machine(),
+                "device_name": torch.cuda.get_device_name()
+                if torch.cuda.is_available()
+                else platform.processor() or platform.machine(),
                 "wall_time_s": round(history.wall_time_s, 1),
                 "torch": torch.__version__,
                 "metrics": {k: round(v, 4) for k, v in metrics.items()},
+                "curves": {k: [[s, round(v, 4)] for s, v in pts] for k, pts in history.evals.items()},
                 "sha256": digest,
             },
         )
-        print(f"{name}: {history.completed_steps} steps in {history.wall_time_s:.1f} s; metrics {metrics}; wrote {path}")
+        print(
+            f"{name}: {history.completed_steps} steps in {history.wall_time_s:.1f} s; metrics {metrics}; wrote {path}"
+        )
     return 0
 
 

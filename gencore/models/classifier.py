@@ -1,0 +1,44 @@
+"""The domain classifier behind FID, IS and PPL in ``book/evaluation.ipynb``.
+
+Inception-v3 features are the usual choice for natural images; for MNIST a
+small CNN trained on MNIST itself gives features that mean something for
+digits (as in, e.g., the MNIST evaluations of many GAN papers). Its
+penultimate activations (``features``, 128-d) feed the Fréchet distance; its
+class probabilities feed the Inception-style score.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class MNISTClassifier(nn.Module):
+    """Images (N, 1, 28, 28) in [-1, 1] -> logits (N, 10)."""
+
+    feature_dim = 128
+
+    def __init__(self, width: int = 32, dropout: float = 0.3):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 14
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 7
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(2 * width * 7 * 7, self.feature_dim),
+            nn.ReLU(),
+        )
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.feature_dim, 10))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Penultimate activations (N, 128)."""
+        if x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+            raise ValueError(f"expected images of shape (N, 1, 28, 28) in [-1, 1], got {tuple(x.shape)}")
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
