@@ -8,16 +8,16 @@ Every function takes two distributions in one of two forms:
   values at grid points spaced ``dx`` apart; integrals are Riemann sums
   ``Σ_i f(x_i) dx``. The grid must hold (almost) all the mass.
 
-The formulas, with the equation names used in ``book/optimal_discriminator.ipynb``
-and ``book/js_wasserstein.ipynb``::
+The formulas, with their equation labels in ``book/optimal_discriminator.ipynb``
+(``od-``) and ``book/js_wasserstein.ipynb`` (``jw-``)::
 
-    KL(p‖q)   = ∫ p log(p / q)                                  (kl)
-    JS(p‖q)   = ½ KL(p‖m) + ½ KL(q‖m),   m = ½(p + q)           (js)
-    TV(p, q)  = ½ ∫ |p − q| = sup_A |P(A) − Q(A)|               (tv)
-    W1(p, q)  = ∫ |F_p(x) − F_q(x)| dx      (in 1-D; F = CDF)   (w1-cdf)
-    D*(x)     = p_r(x) / (p_r(x) + p_g(x))                      (d-star)
-    V(D, G)   = ∫ p_r log D + p_g log(1 − D)                    (value)
-    V(D*, G)  = 2 JS(p_r‖p_g) − 2 log 2                         (v-star)
+    KL(p‖q)   = ∫ p log(p / q)
+    JS(p‖q)   = ½ KL(p‖m) + ½ KL(q‖m),   m = ½(p + q)           (od-js)
+    TV(p, q)  = ½ ∫ |p − q| = sup_A |P(A) − Q(A)|               (jw-tv)
+    W1(p, q)  = ∫ |F_p(x) − F_q(x)| dx      (in 1-D; F = CDF)   (jw-w1-cdf)
+    D*(x)     = p_r(x) / (p_r(x) + p_g(x))                      (od-d-star)
+    V(D, G)   = ∫ p_r log D + p_g log(1 − D)                    (od-value)
+    V(D*, G)  = 2 JS(p_r‖p_g) − 2 log 2                         (od-v-star)
 
 Conventions: ``0 log(0/q) = 0``; ``p log(p/0) = +inf`` for ``p > 0``. Hence
 ``KL`` may be ``inf``, while ``0 ≤ JS ≤ log 2`` and ``0 ≤ TV ≤ 1`` always.
@@ -79,7 +79,7 @@ def _kl_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def kl(p, q, dx: float | None = None) -> float:
-    """Eq. (kl): KL(p‖q) = ∫ p log(p/q) in nats; ``inf`` where q = 0 < p somewhere."""
+    """KL(p‖q) = ∫ p log(p/q) in nats; ``inf`` where q = 0 < p somewhere."""
     p, q, w = _pair(p, q, dx)
     return float(_kl_terms(p, q).sum() * w)
 
@@ -94,7 +94,7 @@ def reverse_kl(p, q, dx: float | None = None) -> float:
 
 
 def js(p, q, dx: float | None = None) -> float:
-    """Eq. (js): JS(p‖q) = ½ KL(p‖m) + ½ KL(q‖m), m = ½(p + q), in nats; 0 ≤ JS ≤ log 2.
+    """Eq. (od-js): JS(p‖q) = ½ KL(p‖m) + ½ KL(q‖m), m = ½(p + q), in nats; 0 ≤ JS ≤ log 2.
 
     Symmetric in p and q; equals log 2 exactly when p and q have disjoint supports.
     (``scipy.spatial.distance.jensenshannon`` returns the *square root* of this.)
@@ -105,13 +105,13 @@ def js(p, q, dx: float | None = None) -> float:
 
 
 def total_variation(p, q, dx: float | None = None) -> float:
-    """Eq. (tv): TV(p, q) = ½ ∫ |p − q| = sup_A |P(A) − Q(A)|, in [0, 1]."""
+    """Eq. (jw-tv): TV(p, q) = ½ ∫ |p − q| = sup_A |P(A) − Q(A)|, in [0, 1]."""
     p, q, w = _pair(p, q, dx)
     return float(0.5 * np.abs(p - q).sum() * w)
 
 
 def w1(p, q, dx: float | None = None, *, support=None) -> float:
-    """Eq. (w1-cdf): the 1-D Wasserstein-1 distance ∫ |F_p(x) − F_q(x)| dx.
+    """Eq. (jw-w1-cdf): the 1-D Wasserstein-1 distance ∫ |F_p(x) − F_q(x)| dx.
 
     - Grid densities (``dx`` given): the mass ``p_i dx`` sits at the grid point
       x_i; the CDFs are cumulative sums and the integral is Σ_i |F_p − F_q|(x_i) dx.
@@ -134,7 +134,7 @@ def w1(p, q, dx: float | None = None, *, support=None) -> float:
 
 
 def optimal_discriminator(p_r, p_g):
-    """Eq. (d-star): D*(x) = p_r(x) / (p_r(x) + p_g(x)), elementwise, in [0, 1].
+    """Eq. (od-d-star): D*(x) = p_r(x) / (p_r(x) + p_g(x)), elementwise, in [0, 1].
 
     Where p_r = p_g = 0 neither distribution ever produces x, V(D, G) does not
     depend on D(x), and every value is optimal: we return ½ there ("cannot
@@ -151,13 +151,13 @@ def optimal_discriminator(p_r, p_g):
 
 
 def gan_value(p_r, p_g, d, dx: float | None = None) -> float:
-    """Eq. (value): V(D, G) = ∫ p_r log D + p_g log(1 − D), for a discriminator ``d`` given on the same points.
+    """Eq. (od-value): V(D, G) = ∫ p_r log D + p_g log(1 − D), for a discriminator ``d`` given on the same points.
 
     ``d`` holds D(x_i) in [0, 1]. Terms where the density is 0 count as 0. D is
     clipped to [tiny, 1 − 2⁻⁵³] first: in float64, D* rounds to exactly 1
     wherever p_g < 1e-16 p_r, and the true term p_g log(1 − D*) there is
     negligible, not −inf. At ``d = optimal_discriminator(p_r, p_g)`` this equals
-    Eq. (v-star), 2 JS(p_r‖p_g) − 2 log 2; any other ``d`` gives less.
+    Eq. (od-v-star), 2 JS(p_r‖p_g) − 2 log 2; any other ``d`` gives less.
     """
     p_r, p_g, w = _pair(p_r, p_g, dx)
     d = np.asarray(d, dtype=np.float64)
@@ -168,7 +168,7 @@ def gan_value(p_r, p_g, d, dx: float | None = None) -> float:
 
 
 def parallel_lines(theta) -> dict:
-    """Example 1 of Arjovsky et al. (2017) in closed form (the book's Eq. (parallel-lines)).
+    """Example 1 of Arjovsky et al. (2017) in closed form (Eq. (jw-parallel-lines) of the book).
 
     P_0 is uniform on the segment {0} × [0, 1] of the plane and P_θ uniform on
     {θ} × [0, 1]. For θ ≠ 0 the supports are disjoint, so

@@ -230,3 +230,54 @@ def gan_phases(
         return {"g_loss": g_loss.item()}
 
     return [Phase("critic", critic_update, repeat=n_critic), Phase("generator", generator_update)]
+
+
+def critic_phase(
+    critic,
+    optimizer: torch.optim.Optimizer,
+    *,
+    loss: str = "minimax",
+    gp_weight: float = 0.0,
+    clip: float | None = None,
+    scheduler=None,
+) -> Phase:
+    """Train a discriminator or critic alone, between two *fixed* distributions.
+
+    Each batch is a pair ``(real, fake)`` of samples (N, ...) drawn from p_r and
+    p_g; no generator is involved. One update minimizes the discriminator loss
+    of :func:`gencore.losses.gan_losses` ``(loss)`` (for ``"minimax"``,
+    −E_{p_r}[log D] − E_{p_g}[log(1 − D)], whose minimizer is D* of Eq.
+    (od-d-star) in ``book/optimal_discriminator.ipynb``), plus ``gp_weight`` ×
+    :func:`gencore.losses.gradient_penalty`; then it clips the weights to
+    ±``clip`` if given and steps the learning-rate ``scheduler`` if given (a
+    decaying rate lets D settle close to its optimum instead of jittering
+    around it). Returns ``d_loss`` and, for the Wasserstein loss, ``w1``, the
+    batch estimate E_{p_r}[f] − E_{p_g}[f] of the dual Eq. (jw-kr-dual) in
+    ``book/js_wasserstein.ipynb``; with ``gp_weight``, also ``gp``.
+    """
+    from gencore.losses import clip_weights, gan_losses, gradient_penalty
+
+    d_loss_fn, _ = gan_losses(loss)
+    dev = next(critic.parameters()).device
+
+    def update(batch) -> dict[str, float]:
+        real, fake = (t.to(dev) for t in batch)
+        real_scores, fake_scores = critic(real), critic(fake)
+        d_loss = d_loss_fn(real_scores, fake_scores)
+        out = {"d_loss": d_loss.item()}
+        if loss == "wasserstein":
+            out["w1"] = (real_scores.mean() - fake_scores.mean()).item()
+        if gp_weight:
+            gp = gradient_penalty(critic, real, fake)
+            d_loss = d_loss + gp_weight * gp
+            out["gp"] = gp.item()
+        optimizer.zero_grad(set_to_none=True)
+        d_loss.backward()
+        optimizer.step()
+        if clip is not None:
+            clip_weights(critic, clip)
+        if scheduler is not None:
+            scheduler.step()
+        return out
+
+    return Phase("critic", update)
