@@ -24,6 +24,14 @@ def _train(args: argparse.Namespace) -> int:
         metrics = r.evaluate(model)
         path = pretrained.WEIGHTS_DIR / f"{name}.safetensors"
         digest = checkpoint.save(model, path, {"name": name, "recipe": name})
+        critic = getattr(history, "critic", None)  # GANs also ship their discriminator/critic
+        critic_entry = {}
+        if critic is not None:
+            critic_path = pretrained.WEIGHTS_DIR / f"{name}.critic.safetensors"
+            critic_entry = {
+                "critic_file": critic_path.name,
+                "critic_sha256": checkpoint.save(critic, critic_path, {"name": name, "part": "critic"}),
+            }
         pretrained.record(
             name,
             {
@@ -42,6 +50,7 @@ def _train(args: argparse.Namespace) -> int:
                 "metrics": {k: round(v, 4) for k, v in metrics.items()},
                 "curves": {k: [[s, round(v, 4)] for s, v in pts] for k, pts in history.evals.items()},
                 "sha256": digest,
+                **critic_entry,
             },
         )
         print(

@@ -63,3 +63,24 @@ def load(name: str, device: torch.device | str | None = None) -> torch.nn.Module
         rebuild_hint=f"Rebuild it with `make weights` or `python -m gencore train {name}`.",
     )
     return model.to(device or gencore.device()).eval()
+
+
+def load_critic(name: str, device: torch.device | str | None = None) -> torch.nn.Module:
+    """The discriminator (or WGAN critic) trained with the shipped GAN ``name``, in eval mode."""
+    from gencore.recipes import recipe
+
+    e = entry(name)
+    r = recipe(e["recipe"])
+    if "critic_file" not in e or r.build_critic is None:
+        raise KeyError(
+            f"{name!r} ships no discriminator/critic; models that do: "
+            f"{', '.join(n for n, x in manifest().items() if 'critic_file' in x) or 'none'}"
+        )
+    critic = r.build_critic(e["config"])
+    checkpoint.load_into(
+        critic,
+        WEIGHTS_DIR / e["critic_file"],
+        expected_sha256=e.get("critic_sha256"),
+        rebuild_hint=f"Rebuild it with `make weights` or `python -m gencore train {name}`.",
+    )
+    return critic.to(device or gencore.device()).eval()

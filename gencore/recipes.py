@@ -32,6 +32,7 @@ class Recipe:
     build: Callable[[dict], torch.nn.Module]
     fit: Callable[[torch.nn.Module, dict, bool | None], History]
     evaluate: Callable[[torch.nn.Module], dict[str, float]]
+    build_critic: Callable[[dict], torch.nn.Module] | None = None
 
 
 _RECIPES: dict[str, Recipe] = {}
@@ -203,14 +204,17 @@ def _gan_build(config: dict) -> Generator:
     return Generator(DCGANConfig(latent_dim=config["latent_dim"], width=config["width"]))
 
 
+def _critic_build(config: dict) -> torch.nn.Module:
+    c = DCGANConfig(latent_dim=config["latent_dim"], width=config["width"])
+    if config["loss"] == "wasserstein":
+        return Critic(c, norm=config.get("critic_norm", "none"))
+    return Discriminator(c)
+
+
 def _gan_fit(generator: Generator, config: dict, progress: bool | None = None) -> History:
     """Train ``generator`` against a fresh discriminator/critic built from ``config``."""
     dev = next(generator.parameters()).device
-    c = DCGANConfig(latent_dim=config["latent_dim"], width=config["width"])
-    if config["loss"] == "wasserstein":
-        critic = Critic(c, norm=config.get("critic_norm", "none")).to(dev)
-    else:
-        critic = Discriminator(c).to(dev)
+    critic = _critic_build(config).to(dev)
     betas = tuple(config["betas"])
     opt_g = torch.optim.Adam(generator.parameters(), lr=config["lr"], betas=betas)
     opt_d = torch.optim.Adam(critic.parameters(), lr=config["lr"], betas=betas)
@@ -247,6 +251,7 @@ register(
         build=_gan_build,
         fit=_gan_fit,
         evaluate=generator_metrics,
+        build_critic=_critic_build,
     )
 )
 
@@ -260,6 +265,7 @@ register(
         build=_gan_build,
         fit=_gan_fit,
         evaluate=generator_metrics,
+        build_critic=_critic_build,
     )
 )
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from gencore import metrics
+from gencore import latent, metrics
 
 
 def _independent_fd(a: np.ndarray, b: np.ndarray) -> float:
@@ -56,9 +56,9 @@ def test_class_histogram():
 
 def test_slerp_endpoints_and_norm():
     a, b = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 1.0]])
-    assert torch.allclose(metrics.slerp(a, b, 0.0), a, atol=1e-6)
-    assert torch.allclose(metrics.slerp(a, b, 1.0), b, atol=1e-6)
-    mid = metrics.slerp(a, b, 0.5)
+    assert torch.allclose(latent.slerp(a, b, 0.0), a, atol=1e-6)
+    assert torch.allclose(latent.slerp(a, b, 1.0), b, atol=1e-6)
+    mid = latent.slerp(a, b, 0.5)
     assert torch.allclose(mid.norm(), torch.tensor(1.0)) and torch.allclose(mid[0, 0], mid[0, 1])
 
 
@@ -90,3 +90,43 @@ def test_ppl_is_zero_for_a_constant_generator_and_scales_quadratically():
     one = metrics.perceptual_path_length(_Linear(1.0), clf, n=200, eps=1e-3, seed=3)
     two = metrics.perceptual_path_length(_Linear(2.0), clf, n=200, eps=1e-3, seed=3)
     assert one > 0 and two == pytest.approx(4 * one, rel=1e-3)
+
+
+def test_lerp_endpoints():
+    a, b = torch.zeros(3, 2), torch.ones(3, 2)
+    assert torch.equal(latent.lerp(a, b, 0.0), a) and torch.equal(latent.lerp(a, b, 1.0), b)
+    assert torch.allclose(latent.lerp(a, b, torch.tensor([0.0, 0.5, 1.0]))[:, 0], torch.tensor([0.0, 0.5, 1.0]))
+
+
+class _TinyG(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.latent_dim = 3
+        self.lin = nn.Linear(3, 4)
+
+    def forward(self, z):
+        return torch.tanh(self.lin(z)).view(-1, 1, 2, 2)
+
+
+class _TinyD(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.lin(x.flatten(1)).squeeze(-1)
+
+
+def test_inpaint_recovers_an_image_the_generator_can_make():
+    torch.manual_seed(0)
+    g, d = _TinyG(), _TinyD()
+    with torch.no_grad():
+        target = g(torch.tensor([[0.5, -1.0, 0.3]]))
+    mask = torch.tensor([[[[1.0, 1.0], [1.0, 0.0]]]])  # the last pixel is missing
+    out = latent.inpaint(g, d, target, mask, lam=0.0, steps=400, lr=0.05, restarts=4)
+    assert out["completed"].shape == target.shape
+    assert torch.allclose(out["completed"] * mask, target * mask)
+    assert (out["generated"] - target).abs().max() < 0.05  # the missing pixel is filled in correctly
+    assert all(p.requires_grad for p in g.parameters())  # the networks are left as they were
+    with pytest.raises(ValueError, match="mask shape"):
+        latent.inpaint(g, d, target, mask[..., :1])

@@ -1,0 +1,47 @@
+import pytest
+import torch
+from torch import nn
+
+from gencore.models.classifier import MNISTClassifier
+from gencore.models.dcgan import Critic, DCGANConfig, Discriminator, Generator
+
+
+def test_shapes_and_ranges():
+    torch.manual_seed(0)
+    g, d = Generator(latent_dim=16, width=8), Discriminator(width=8)
+    x = g.sample(5, seed=0)
+    assert x.shape == (5, 1, 28, 28) and x.min() >= -1 and x.max() <= 1
+    assert torch.equal(x, g.sample(5, seed=0))
+    assert d(x).shape == (5,) and Critic(width=8)(x).shape == (5,)
+    assert MNISTClassifier(width=4).features(x).shape == (5, 128)
+
+
+def test_dcgan_rules_hold():
+    g, d = Generator(width=16), Discriminator(width=16)
+    convs = [m for m in [*g.modules(), *d.modules()] if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    weights = torch.cat([m.weight.flatten() for m in convs])
+    assert abs(weights.std().item() - 0.02) < 0.002 and abs(weights.mean().item()) < 0.002  # N(0, 0.02²)
+    assert not any(isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)) for m in [*g.modules(), *d.modules()])
+    assert isinstance(g.net[-1], nn.Tanh)
+    assert any(isinstance(m, nn.LeakyReLU) and m.negative_slope == 0.2 for m in d.modules())
+    assert not isinstance(d.net[1], nn.BatchNorm2d)  # no batch norm on the input layer
+
+
+def test_critic_norms():
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in Critic(width=8).modules())
+    assert any(isinstance(m, nn.LayerNorm) for m in Critic(width=8, norm="layer").modules())
+    sn = Critic(width=8, norm="spectral")
+    w = sn.net[0].weight  # parametrized: normalised by its largest singular value
+    assert torch.linalg.matrix_norm(w.flatten(1), ord=2).item() == pytest.approx(1.0, abs=0.15)
+    with pytest.raises(ValueError, match="norm must be"):
+        Critic(norm="group")
+
+
+def test_wrong_shapes_are_clear_errors():
+    with pytest.raises(ValueError, match=r"z of shape \(N, 64\)"):
+        Generator()(torch.zeros(2, 10))
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        Discriminator()(torch.zeros(2, 1, 32, 32))
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        MNISTClassifier().features(torch.zeros(2, 784))
+    assert DCGANConfig().latent_dim == 64
