@@ -9,6 +9,18 @@ mask M (1 where pixels are known):
 
 The first term is the *contextual* loss (agree with the known pixels), the
 second the *perceptual* (adversarial) loss (look real to the discriminator).
+
+Latent vector arithmetic (Radford et al., 2016; seed 003): a direction for an
+attribute a(x) measured on images (stroke ink, say) is the difference of the
+mean codes of the samples that score highest and lowest on it,
+
+    Δ = mean{z : a(G(z)) in the top q} − mean{z : a(G(z)) in the bottom q},     (direction)
+
+optionally computed within each class c and averaged over classes, so that an
+attribute correlated with the class (1s have little ink, 0s a lot) does not
+pull the class into the direction.
+
+In the book these are Eqs. (dc-inpaint) and (dc-direction) of ``book/dcgan.ipynb``.
 """
 
 from __future__ import annotations
@@ -36,6 +48,35 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
     return (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b
 
 
+def attribute_direction(
+    z: torch.Tensor, scores: torch.Tensor, labels: torch.Tensor | None = None, frac: float = 0.25
+) -> torch.Tensor:
+    """Eq. (direction): codes ``z`` (N, d), attribute ``scores`` (N,) of G(z) -> a direction (d,).
+
+    The mean code of the top ``frac`` of samples by score minus that of the
+    bottom ``frac``. With ``labels`` (N,) (e.g. a classifier's predicted digit),
+    the difference is taken within each class that has at least 2 samples and
+    averaged over those classes with equal weights.
+    """
+    scores = torch.as_tensor(scores, dtype=z.dtype, device=z.device).reshape(-1)
+    if z.ndim != 2 or len(scores) != len(z):
+        raise ValueError(f"expected z (N, d) and scores (N,), got {tuple(z.shape)} and {tuple(scores.shape)}")
+    if not 0 < frac <= 0.5:
+        raise ValueError(f"frac must be in (0, 0.5], got {frac}")
+    labels = torch.zeros(len(z), dtype=torch.long) if labels is None else torch.as_tensor(labels).reshape(-1)
+    diffs = []
+    for c in labels.unique():
+        idx = (labels == c).nonzero().squeeze(1).to(z.device)
+        if len(idx) < 2:
+            continue
+        order = idx[scores[idx].argsort()]
+        q = max(1, int(frac * len(order)))
+        diffs.append(z[order[-q:]].mean(0) - z[order[:q]].mean(0))
+    if not diffs:
+        raise ValueError("no class has 2 or more samples")
+    return torch.stack(diffs).mean(0)
+
+
 def inpaint(
     generator,
     discriminator,
@@ -48,20 +89,28 @@ def inpaint(
     restarts: int = 16,
     seed: int = 0,
 ) -> dict[str, torch.Tensor]:
-    """Eq. (inpaint) for one image ``(1, C, H, W)`` in [-1, 1] and a mask of the same shape (1 = known).
+    """Eq. (inpaint) for images ``(N, C, H, W)`` in [-1, 1] and a mask ``(N or 1, C, H, W)`` (1 = known).
 
-    Optimises ``restarts`` latent codes in parallel with Adam and keeps the one
-    with the smallest contextual loss. Returns ``z``, ``generated`` G(ẑ),
-    ``completed`` M ⊙ y + (1 − M) ⊙ G(ẑ), and the ``contextual`` loss per restart.
+    Optimises ``restarts`` latent codes per image, all N·restarts in parallel
+    with Adam (the images do not interact: the loss is a sum over them and the
+    networks are in eval mode), and keeps for each image the code with the
+    smallest contextual loss. Returns ``z`` (N, d), ``generated`` G(ẑ)
+    (N, C, H, W), ``completed`` M ⊙ y + (1 − M) ⊙ G(ẑ) (N, C, H, W), and the
+    ``contextual`` loss of every restart (N, restarts).
     """
-    if image.ndim != 4 or image.shape[0] != 1:
-        raise ValueError(f"inpaint takes one image of shape (1, C, H, W), got {tuple(image.shape)}")
-    if mask.shape != image.shape:
+    if image.ndim != 4:
+        raise ValueError(f"inpaint takes images of shape (N, C, H, W), got {tuple(image.shape)}")
+    if mask.ndim != 4 or mask.shape[1:] != image.shape[1:] or mask.shape[0] not in (1, image.shape[0]):
         raise ValueError(f"mask shape {tuple(mask.shape)} differs from image shape {tuple(image.shape)}")
     dev = next(generator.parameters()).device
+    n = image.shape[0]
     image, mask = image.to(dev), mask.to(dev, image.dtype)
+    target = image.repeat_interleave(restarts, 0)  # row i·restarts + r: restart r of image i
+    known = mask.expand_as(image).repeat_interleave(restarts, 0)
     gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(restarts, generator.latent_dim, generator=gen).to(dev).requires_grad_(True)
+    # drawn image by image, so that image 0 starts exactly where a call on it alone would
+    z = torch.cat([torch.randn(restarts, generator.latent_dim, generator=gen) for _ in range(n)])
+    z = z.to(dev).requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
     modes = generator.training, discriminator.training
     generator.eval(), discriminator.eval()
@@ -70,7 +119,7 @@ def inpaint(
     try:
         for _ in range(steps):
             fake = generator(z)
-            contextual = (mask * (fake - image)).abs().flatten(1).sum(1)
+            contextual = (known * (fake - target)).abs().flatten(1).sum(1)
             perceptual = -F.softplus(discriminator(fake))  # log(1 − D(G(z))) with D = σ(logit)
             loss = (contextual + lam * perceptual).sum()
             opt.zero_grad(set_to_none=True)
@@ -82,8 +131,8 @@ def inpaint(
         generator.train(modes[0]), discriminator.train(modes[1])
     with torch.no_grad():
         fake = generator(z)
-        contextual = (mask * (fake - image)).abs().flatten(1).sum(1)
-        best = contextual.argmin()
-        generated = fake[best : best + 1]
+        contextual = (known * (fake - target)).abs().flatten(1).sum(1).view(n, restarts)
+        best = torch.arange(n, device=dev) * restarts + contextual.argmin(1)
+        generated = fake[best]
         completed = mask * image + (1 - mask) * generated
     return {"z": z[best].detach(), "generated": generated, "completed": completed, "contextual": contextual}
