@@ -47,7 +47,9 @@ def time_chapter(path: Path, timeout: int = 600) -> float:
 
     nb = nbformat.read(path, as_version=4)
     os.environ.setdefault("GENCORE_PROGRESS", "0")
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     t0 = time.perf_counter()
     client.execute()
     return time.perf_counter() - t0
@@ -67,9 +69,13 @@ def _load_benchmark_modules() -> None:
 
 def main(chapters: list[str] | None = None, out: str = "_build/bench.json", skip_chapters: bool = False) -> int:
     results: dict = {
-        "machine": {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                    "torch": torch.__version__, "threads": torch.get_num_threads(),
-                    "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None},
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        },
         "chapters": {},
         "benchmarks": {},
     }

@@ -70,7 +70,7 @@ def loss_curves(history, keys: list[str] | None = None, *, ax=None, smooth: int 
         v = np.asarray(history.losses[k], dtype=float)
         if smooth > 1 and len(v) >= smooth:
             v = np.convolve(v, np.ones(smooth) / smooth, mode="valid")
-        ax.plot(history.steps[-len(v):], v, label=k)
+        ax.plot(history.steps[-len(v) :], v, label=k)
     ax.set_xlabel("step")
     ax.legend()
     if title:

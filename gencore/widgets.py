@@ -95,7 +95,8 @@ class SliderView:
         controls = "".join(
             f'<label style="display:block;font-family:sans-serif;font-size:0.9em">{html.escape(name)} '
             f'<input type="range" min="0" max="{len(vals) - 1}" step="1" value="{self.initial[name]}" '
-            f'aria-label="{html.escape(name)}"> <output>{html.escape(_label(vals[self.initial[name]]))}</output></label>'
+            f'aria-label="{html.escape(name)}"> '
+            f"<output>{html.escape(_label(vals[self.initial[name]]))}</output></label>"
             for name, vals in self.params.items()
         )
         labels = [[_label(v) for v in vals] for vals in self.params.values()]
@@ -148,8 +149,14 @@ class SliderView:
         return bundle
 
 
-def slider(render: Callable[..., object], *, initial: dict | None = None, width: int | None = None,
-           title: str = "", **params: Sequence) -> SliderView:
+def slider(
+    render: Callable[..., object],
+    *,
+    initial: dict | None = None,
+    width: int | None = None,
+    title: str = "",
+    **params: Sequence,
+) -> SliderView:
     """A slider over each keyword's values; ``render(**values)`` returns a frame.
 
     A frame is a matplotlib Figure, an image tensor in [-1, 1], an array in
@@ -160,9 +167,16 @@ def slider(render: Callable[..., object], *, initial: dict | None = None, width:
     return SliderView(render, params, initial=initial, width=width, title=title)
 
 
-def latent_slider(decode: Callable[[torch.Tensor], torch.Tensor], values: Sequence[float] = tuple(np.linspace(-3, 3, 13)),
-                  *, dims: Sequence[int] = (0, 1), latent_dim: int | None = None, base: torch.Tensor | None = None,
-                  width: int = 168, title: str = "") -> SliderView:
+def latent_slider(
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    values: Sequence[float] = tuple(np.linspace(-3, 3, 13)),
+    *,
+    dims: Sequence[int] = (0, 1),
+    latent_dim: int | None = None,
+    base: torch.Tensor | None = None,
+    width: int = 168,
+    title: str = "",
+) -> SliderView:
     """Slide latent coordinates ``dims`` of ``z`` (others fixed at ``base``, default 0) through ``decode``.
 
     ``decode`` maps ``(1, latent_dim)`` to an image ``(1, C, H, W)`` in [-1, 1].
@@ -179,9 +193,19 @@ def latent_slider(decode: Callable[[torch.Tensor], torch.Tensor], values: Sequen
     return slider(render, width=width, title=title, **{f"z{d + 1}": list(values) for d in dims})
 
 
-def snapshot_slider(snapshots: Sequence[tuple[int, object]], render: Callable[[object], object], *,
-                    width: int | None = None, title: str = "") -> SliderView:
+def snapshot_slider(
+    snapshots: Sequence[tuple[int, object]],
+    render: Callable[[object], object],
+    *,
+    width: int | None = None,
+    title: str = "",
+) -> SliderView:
     """A slider over training snapshots ``[(step, value), ...]`` from :class:`gencore.train.History`."""
     by_step = dict(snapshots)
-    return slider(lambda step: render(by_step[step]), step=list(by_step), initial={"step": list(by_step)[-1]},
-                  width=width, title=title)
+    return slider(
+        lambda step: render(by_step[step]),
+        step=list(by_step),
+        initial={"step": list(by_step)[-1]},
+        width=width,
+        title=title,
+    )

@@ -86,8 +86,15 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()
@@ -99,7 +106,8 @@ _INSPECT = """() => {
   const h1 = Array.from(document.querySelectorAll('h1')).some(visible);
   const maths = Array.from(document.querySelectorAll('.math'));
   const untypeset = maths.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 80));
-  const merrors = Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]')).map(e => e.textContent.slice(0, 80));
+  const merrors = Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]'))
+    .map(e => e.textContent.slice(0, 80));
   const main = document.querySelector('main') || document.body;
   const clone = main.cloneNode(true);
   clone.querySelectorAll('pre, code, script, style, mjx-container, .math').forEach(e => e.remove());
@@ -109,7 +117,7 @@ _INSPECT = """() => {
   const brokenImages = Array.from(document.images)
     .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => (i.currentSrc || i.src).slice(0, 80));
   const outputs = Array.from(document.querySelectorAll('.cell_output, .output'));
-  const tracebacks = outputs.filter(o => /Traceback|Error:/.test(o.textContent) && /Traceback/.test(o.textContent)).length;
+  const tracebacks = outputs.filter(o => /Traceback/.test(o.textContent)).length;
   return {h1, nmath: maths.length, untypeset, merrors, raw, brokenImages, tracebacks,
           sliders: document.querySelectorAll('.gencore-slider').length};
 }"""

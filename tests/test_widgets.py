@@ -32,7 +32,9 @@ def test_mimebundle_carries_html_and_widget_view():
 
 
 def test_initial_value_and_row_major_order():
-    s = widgets.slider(lambda a, b: np.full((2, 2), a * 0.1 + b * 0.01), a=[0, 5], b=[0, 3, 9], initial={"a": 5, "b": 3})
+    s = widgets.slider(
+        lambda a, b: np.full((2, 2), a * 0.1 + b * 0.01), a=[0, 5], b=[0, 3, 9], initial={"a": 5, "b": 3}
+    )
     shown = re.search(r'src="data:image/png;base64,([^"]+)"', s.to_html()).group(1)
     assert shown == s.frames()[1 * 3 + 1]
 

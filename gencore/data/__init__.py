@@ -52,7 +52,5 @@ def load(name: str, **kwargs) -> Data:
     try:
         loader = _REGISTRY[name]
     except KeyError:
-        raise KeyError(
-            f"unknown data set {name!r}; known data sets: {', '.join(names())}"
-        ) from None
+        raise KeyError(f"unknown data set {name!r}; known data sets: {', '.join(names())}") from None
     return loader(**kwargs)

@@ -34,9 +34,7 @@ class Data:
             f"range=[{self.x.min():.2f}, {self.x.max():.2f}])"
         )
 
-    def loader(
-        self, batch_size: int = 128, *, shuffle: bool = True, seed: int | None = 0
-    ) -> DataLoader:
+    def loader(self, batch_size: int = 128, *, shuffle: bool = True, seed: int | None = 0) -> DataLoader:
         """A ``DataLoader`` over ``(x, y)``; ``seed`` fixes the shuffling order."""
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
         return DataLoader(
@@ -56,9 +54,7 @@ class Data:
             epoch += 1
 
 
-def stratified_split(
-    y: np.ndarray, heldout_fraction: float, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(y: np.ndarray, heldout_fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Fixed train / held-out indices with the same class proportions in each."""
     rng = np.random.default_rng(seed)
     train, held = [], []

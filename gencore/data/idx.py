@@ -90,8 +90,6 @@ def load_mnist_idx(root: str | Path, split: str = "train") -> Data:
     images = read_idx(_find(root, _FILES[split][0]))
     labels = read_idx(_find(root, _FILES[split][1]))
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-        raise ValueError(
-            f"IDX files in {root} do not match: images {images.shape}, labels {labels.shape}"
-        )
+        raise ValueError(f"IDX files in {root} do not match: images {images.shape}, labels {labels.shape}")
     x = torch.as_tensor(images, dtype=torch.float32).unsqueeze(1) / 127.5 - 1.0
     return Data("mnist-idx", split, x, torch.as_tensor(labels, dtype=torch.int64), {"root": str(root)})
