@@ -4,9 +4,16 @@ ELBO terms (``book/vae.ipynb``):
 
     ELBO(x) = E_{q_φ(z|x)}[log p_θ(x|z)] − KL(q_φ(z|x) ‖ p(z))     (elbo)
     KL(N(μ, diag σ²) ‖ N(0, I)) = ½ Σ_k (μ_k² + σ_k² − log σ_k² − 1)   (kl-gauss)
+    log p(x) ≈ log (1/S) Σ_s p(x|z_s) p(z_s) / q(z_s),  z_s ~ q         (iw)
+
+Eq. (iw) is ``book/generative_models.ipynb``'s naive estimate when q = p(z)
+and the importance-weighted bound of Burda et al. (2016) when q = q_φ(z|x).
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -32,6 +39,29 @@ def elbo(model, x: torch.Tensor, *, beta: float = 1.0, n_samples: int = 1) -> di
     recon = torch.stack([model.decode(zs).log_prob(target) for zs in z]).mean(0)
     kl = kl_divergence(q, model.prior())
     return {"recon": recon, "kl": kl, "elbo": recon - kl, "loss": -(recon - beta * kl)}
+
+
+def importance_log_evidence(
+    log_likelihood: Callable[[torch.Tensor], torch.Tensor],
+    prior: torch.distributions.Distribution,
+    proposal: torch.distributions.Distribution,
+    n_samples: int,
+) -> torch.Tensor:
+    """Eq. (iw): a Monte Carlo estimate of log p(x) for each of N data points, shape (N,).
+
+    ``proposal`` q has batch shape (N,) and event shape (k,) (one proposal per
+    point; ``prior.expand((N,))`` gives the naive estimator); ``prior`` p(z) has
+    event shape (k,); ``log_likelihood(z)`` maps z of shape (S, N, k) to
+    log p(x_n|z_{s,n}) of shape (S, N). With q = p(z|x) every draw gives log p(x)
+    exactly; for any other q the estimate is biased low (Jensen) and, for
+    q = q_φ(z|x), it is the importance-weighted bound, at least the ELBO in
+    expectation and tighter as ``n_samples`` grows.
+    """
+    if n_samples < 1:
+        raise ValueError(f"n_samples must be >= 1, got {n_samples}")
+    z = proposal.sample((n_samples,))
+    log_w = log_likelihood(z) + prior.log_prob(z) - proposal.log_prob(z)  # log p(x, z_s) − log q(z_s)
+    return torch.logsumexp(log_w, dim=0) - math.log(n_samples)
 
 
 # --- GAN losses -------------------------------------------------------------

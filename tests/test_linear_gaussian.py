@@ -61,3 +61,25 @@ def test_joint_kl_splits_into_marginal_kl_plus_expected_posterior_kl(model):
     assert float(kl_divergence(exact, model.joint())) == pytest.approx(
         float(kl_divergence(p_data, model.marginal())), abs=1e-9
     )
+
+
+@torch.no_grad()
+def test_importance_log_evidence_exact_with_the_posterior_and_biased_low_with_the_prior():
+    from gencore.losses import importance_log_evidence
+
+    lg = LinearGaussian(data_dim=3, latent_dim=1, sigma=0.8, seed=0)
+    x = lg.sample(4, seed=1)
+    exact = lg.marginal().log_prob(x)
+
+    def loglik(z):
+        return lg.likelihood(z).log_prob(x)
+
+    torch.manual_seed(0)
+    post = importance_log_evidence(loglik, lg.prior(), lg.posterior(x), 1)
+    assert torch.allclose(post, exact, atol=1e-10)  # zero variance: p(x, z) / p(z|x) = p(x)
+    naive = importance_log_evidence(loglik, lg.prior(), lg.prior().expand((4,)), 200_000)
+    assert torch.allclose(naive, exact, atol=0.02)  # k = 1: the prior covers the posterior well
+    few = torch.stack([importance_log_evidence(loglik, lg.prior(), lg.prior().expand((4,)), 3) for _ in range(2000)])
+    assert (few.mean(0) < exact).all()  # Jensen: E[log mean w] ≤ log E[mean w] = log p(x)
+    with pytest.raises(ValueError, match="n_samples"):
+        importance_log_evidence(loglik, lg.prior(), lg.posterior(x), 0)
