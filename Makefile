@@ -12,6 +12,8 @@ HTML   := _build/html
 # The book and the tests run the chapters headless: no progress-bar widgets.
 export GENCORE_PROGRESS ?= 0
 export PYTHONDONTWRITEBYTECODE = 1
+# Threads that spin while they wait make a busy 2-core machine many times slower.
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: setup book test unit nbval book-strict browser lab weights bench lint clean
 
