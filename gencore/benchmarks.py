@@ -83,3 +83,17 @@ def image_gan_throughput() -> dict:
         for label, bf16, cl in variants:
             out[f"{name} {label} images/s"] = round(_gan_throughput(name, steps, bf16=bf16, channels_last=cl), 1)
     return out
+
+
+@benchmark("mode-collapse")
+def mode_collapse() -> dict:
+    """Mode coverage of the toy GANs (book/mode_collapse.ipynb): each method x {ring8, grid25} x seeds 0-4.
+
+    Sequential runs on one thread; mean and std over seeds of modes, hq, reverse KL, and
+    wall and CPU time per run. ``python -m gencore.toygan --out FILE`` runs the same code and
+    writes the full record; the chapter reads ``gencore/weights/mode_collapse_results.json``.
+    """
+    from gencore import toygan
+
+    record = toygan.benchmark(log=lambda line: print(line, flush=True))
+    return {"machine": record["machine"], "summary": record["summary"]}

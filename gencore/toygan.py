@@ -3,57 +3,78 @@
 ``book/mode_collapse.ipynb`` compares, on ``ring8`` and ``grid25``,
 
 - ``gan``: the vanilla GAN with the non-saturating generator loss
-  −E_z[log D(G(z))] (Goodfellow et al., 2014), the loss whose optimum is
-  KL(p_g ‖ p_r) − 2 JS(p_r ‖ p_g) + const (``book/reverse_kl.ipynb``);
+  −E_z[log D(G(z))] (Goodfellow et al., 2014); at D* its gradient is that of
+  KL(p_g ‖ p_r) − 2 JS(p_r ‖ p_g) (``book/reverse_kl.ipynb``, Eq. (rk-ns-grad));
+- ``mbstd``: the same loss, with a discriminator that also reads the standard
+  deviation of each of its features over the batch
+  (:class:`gencore.models.toy.MinibatchStdDiscriminator`, after Karras et al., 2018);
 - ``wgan-gp``: the Wasserstein loss with gradient penalty (Gulrajani et al., 2017);
 - ``pacgan``: the same loss as ``gan``, but D judges ``pack`` samples at once,
-  concatenated (Lin et al., 2018), so a generator that repeats itself is easy to spot.
+  concatenated (Lin et al., 2018). Not in the benchmark: see the chapter's "What to try".
 
-Every method shares the networks, optimizer, batch size and number of steps
-(:data:`BASE`); :data:`METHODS` holds what differs. :func:`train_toy_gan`
-returns the generator, the training history (with snapshots of samples for a
-slider) and :func:`gencore.metrics.mode_coverage` on 2,500 samples.
+Every method shares the networks, optimizer, batch size and learning-rate schedule
+(:data:`BASE`); :data:`METHODS` holds what differs. :func:`train_toy_gan` returns
+the generator, the training history (with snapshots of samples for a slider) and
+:func:`gencore.metrics.mode_coverage` on 2,500 samples. :func:`benchmark` runs
+every method × mixture × seed and summarizes; ``python -m gencore.toygan --out FILE``
+writes that record as JSON (the chapter reads ``gencore/weights/mode_collapse_results.json``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 
+import numpy as np
 import torch
 
 import gencore
 from gencore.data import mixture
 from gencore.metrics import mode_coverage
-from gencore.models.toy import MLPDiscriminator, MLPGenerator
+from gencore.models.toy import MinibatchStdDiscriminator, MLPDiscriminator, MLPGenerator
 from gencore.train import History, Phase, gan_phases, train
 
-__all__ = ["ToyGANConfig", "ToyGANResult", "BASE", "METHODS", "config_for", "mixture_batches", "train_toy_gan"]
+__all__ = [
+    "ToyGANConfig",
+    "ToyGANResult",
+    "BASE",
+    "METHODS",
+    "BENCHMARK_METHODS",
+    "config_for",
+    "mixture_batches",
+    "train_toy_gan",
+    "benchmark",
+]
 
 
 @dataclass(frozen=True)
 class ToyGANConfig:
-    """Everything a toy-GAN run depends on (with the seed and the mixture's name)."""
+    """Everything a toy-GAN run depends on, besides the method's name, the mixture and the seed."""
 
     loss: str = "nonsaturating"  # a name of gencore.losses.gan_losses
-    pack: int = 1  # PacGAN degree: D judges `pack` samples at once
+    minibatch_std: bool = False  # D reads per-feature standard deviations over the batch
+    pack: int = 1  # PacGAN degree: D judges `pack` samples at once, concatenated
     n_critic: int = 1  # D steps per G step
     gp_weight: float = 0.0  # λ of the gradient penalty
-    steps: int = 8000  # generator steps
+    steps: int = 14_000  # generator steps
     batch_size: int = 256  # real samples per D step (and fakes per step)
     latent_dim: int = 2
-    g_hidden: int = 128
-    g_depth: int = 3
-    d_hidden: int = 128
-    d_depth: int = 3
-    lr_g: float = 1e-3
+    hidden: int = 128  # units per hidden layer, G and D
+    depth: int = 3  # hidden layers, G and D
+    lr_g: float = 7e-4
     lr_d: float = 1e-3
     betas: tuple[float, float] = (0.5, 0.999)
-    decay_from: float = 0.5  # learning rates decay linearly to 0 from this fraction of the steps
-    n_eval: int = 2500  # samples for the final mode_coverage (VEEGAN/PacGAN use 2,500)
-    n_snapshot: int = 1000  # samples per snapshot, drawn from one fixed latent batch
-    n_snapshots: int = 12  # snapshots over the run (plus step 0)
-    extra: dict = field(default_factory=dict)
+    decay_from: float = 0.5  # both learning rates decay linearly to 0 from this fraction of the steps
+    n_eval: int = 2500  # samples for the final mode_coverage (as VEEGAN and PacGAN)
+    n_snapshot: int = 1000  # samples per snapshot, from one fixed batch of latents
+    n_snapshots: int = 12  # snapshots over the run (plus one at step 0)
 
 
 #: the setting every method shares
@@ -62,9 +83,14 @@ BASE = ToyGANConfig()
 #: what each method changes in BASE
 METHODS: dict[str, dict] = {
     "gan": {},
-    "wgan-gp": {"loss": "wasserstein", "n_critic": 5, "gp_weight": 0.1, "betas": (0.5, 0.9)},
-    "pacgan": {"pack": 4},
+    "mbstd": {"minibatch_std": True},
+    # 5 critic steps with a double backward cost ~5x a GAN step: fewer generator steps, similar wall time
+    "wgan-gp": {"loss": "wasserstein", "n_critic": 5, "gp_weight": 0.1, "betas": (0.5, 0.9), "steps": 4000},
+    "pacgan": {"pack": 2},
 }
+
+#: the methods the benchmark and the chapter's table compare
+BENCHMARK_METHODS = ("gan", "mbstd", "wgan-gp")
 
 
 def config_for(method: str, **overrides) -> ToyGANConfig:
@@ -85,6 +111,8 @@ def mixture_batches(name: str, batch_size: int, seed: int) -> Iterator[torch.Ten
 
 @dataclass
 class ToyGANResult:
+    """A trained generator, its history (losses, snapshots ``(step, (n_snapshot, 2))``) and its metrics."""
+
     generator: MLPGenerator
     history: History
     metrics: dict[str, float]
@@ -92,29 +120,42 @@ class ToyGANResult:
     method: str
     mixture: str
     seed: int
+    cpu_time_s: float = 0.0
 
     def summary(self) -> dict:
         """A JSON-able record of the run: what ran, what it measured, how long it took."""
-        return {"method": self.method, "mixture": self.mixture, "seed": self.seed,
-                "steps": self.history.completed_steps, "wall_time_s": round(self.history.wall_time_s, 2),
-                **self.metrics}
+        return {
+            "method": self.method,
+            "mixture": self.mixture,
+            "seed": self.seed,
+            "steps": self.history.completed_steps,
+            "wall_time_s": round(self.history.wall_time_s, 2),
+            "cpu_time_s": round(self.cpu_time_s, 2),
+            **{k: (round(v, 5) if isinstance(v, float) else v) for k, v in self.metrics.items()},
+        }
 
 
 def _lr_decay(optimizers: list[torch.optim.Optimizer], steps: int, decay_from: float) -> Phase:
     """A phase that scales the learning rates linearly to 0 over the last (1 − decay_from) of the steps."""
     base = [[g["lr"] for g in opt.param_groups] for opt in optimizers]
     start = int(decay_from * steps)
-    count = {"step": 0}
+    done = [0]
 
     def update(_batch) -> dict[str, float]:
-        count["step"] += 1
-        scale = min(1.0, max(0.0, (steps - count["step"]) / max(1, steps - start)))
+        done[0] += 1
+        scale = min(1.0, max(0.0, (steps - done[0]) / max(1, steps - start)))
         for opt, lrs in zip(optimizers, base):
-            for g, lr in zip(opt.param_groups, lrs):
-                g["lr"] = lr * scale
+            for group, lr in zip(opt.param_groups, lrs):
+                group["lr"] = lr * scale
         return {}
 
     return Phase("lr", update)
+
+
+def _discriminator(cfg: ToyGANConfig) -> torch.nn.Module:
+    if cfg.minibatch_std:
+        return MinibatchStdDiscriminator(2, cfg.hidden, cfg.depth)
+    return MLPDiscriminator(2, cfg.hidden, cfg.depth, pack=cfg.pack)
 
 
 def train_toy_gan(
@@ -129,16 +170,18 @@ def train_toy_gan(
     """Train ``method`` (a key of :data:`METHODS`) on ``mixture_name`` (``ring8``/``grid25``) from ``seed``.
 
     ``config`` replaces the method's default config; ``overrides`` change single
-    fields (e.g. ``steps=500``). The history holds the losses and
-    ``n_snapshots + 1`` snapshots ``(step, samples (n_snapshot, 2))``; metrics are
-    :func:`gencore.metrics.mode_coverage` of 2,500 fresh samples.
+    fields (e.g. ``steps=500``). Real batches are fresh draws from the mixture.
+    The history holds the losses and ``n_snapshots + 1`` snapshots
+    ``(step, samples (n_snapshot, 2))``; the metrics are
+    :func:`gencore.metrics.mode_coverage` of ``n_eval`` fresh samples.
     """
     cfg = replace(config, **overrides) if config is not None else config_for(method, **overrides)
     means, std = mixture(mixture_name)
+    cpu0 = time.process_time()
     gencore.seed(seed)
     dev = gencore.device()
-    G = MLPGenerator(cfg.latent_dim, cfg.g_hidden, cfg.g_depth).to(dev)
-    D = MLPDiscriminator(2, cfg.d_hidden, cfg.d_depth, pack=cfg.pack).to(dev)
+    G = MLPGenerator(cfg.latent_dim, cfg.hidden, cfg.depth).to(dev)
+    D = _discriminator(cfg).to(dev)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas)
     phases = gan_phases(G, D, opt_g, opt_d, loss=cfg.loss, n_critic=cfg.n_critic, gp_weight=cfg.gp_weight)
@@ -150,11 +193,11 @@ def train_toy_gan(
             return G(z_fixed).cpu()
 
     every = max(1, cfg.steps // cfg.n_snapshots)
-    history = train(phases, mixture_batches(mixture_name, cfg.batch_size, seed), cfg.steps,
-                    snapshot=snapshot, snapshot_every=every, progress=progress)
+    batches = mixture_batches(mixture_name, cfg.batch_size, seed)
+    history = train(phases, batches, cfg.steps, snapshot=snapshot, snapshot_every=every, progress=progress)
     samples = G.sample(cfg.n_eval, seed=10_000 + seed).cpu()
     metrics = mode_coverage(samples, means, std)
-    return ToyGANResult(G, history, metrics, cfg, method, mixture_name, seed)
+    return ToyGANResult(G, history, metrics, cfg, method, mixture_name, seed, time.process_time() - cpu0)
 
 
 def config_dict(cfg: ToyGANConfig) -> dict:
@@ -162,3 +205,73 @@ def config_dict(cfg: ToyGANConfig) -> dict:
     d = asdict(cfg)
     d["betas"] = list(d["betas"])
     return d
+
+
+def summarize(runs: Sequence[dict]) -> list[dict]:
+    """Mean and (population) standard deviation over seeds, per method and mixture, of each measured number."""
+    keys = ("modes", "hq", "reverse_kl", "wall_time_s", "cpu_time_s")
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in runs:
+        groups.setdefault((r["method"], r["mixture"]), []).append(r)
+    out = []
+    for (method, mix), rs in groups.items():
+        row: dict = {"method": method, "mixture": mix, "seeds": [r["seed"] for r in rs]}
+        for k in keys:
+            v = np.array([r[k] for r in rs], dtype=float)
+            with np.errstate(invalid="ignore"):  # a run with no high-quality sample has reverse_kl = inf
+                row[f"{k}_mean"], row[f"{k}_std"] = round(float(v.mean()), 4), round(float(v.std()), 4)
+        row["modes_min"] = int(min(r["modes"] for r in rs))
+        out.append(row)
+    return out
+
+
+def benchmark(
+    methods: Sequence[str] = BENCHMARK_METHODS,
+    mixtures: Sequence[str] = ("ring8", "grid25"),
+    seeds: Sequence[int] = range(5),
+    *,
+    log=print,
+    **overrides,
+) -> dict:
+    """Train every method × mixture × seed in turn (one thread) and record runs, summary and settings."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        runs = []
+        for mix in mixtures:
+            for method in methods:
+                for seed in seeds:
+                    r = train_toy_gan(method, mix, seed, progress=False, **overrides)
+                    runs.append(r.summary())
+                    log(json.dumps(runs[-1]))
+    finally:
+        torch.set_num_threads(threads)
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, 1 torch thread, "
+        f"torch {torch.__version__}, device {gencore.device()}",
+        "configs": {m: config_dict(config_for(m, **overrides)) for m in methods},
+        "summary": summarize(runs),
+        "runs": runs,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m gencore.toygan", description="toy-GAN mode-coverage benchmark")
+    p.add_argument("--out", default="_build/mode_collapse_results.json")
+    p.add_argument("--methods", nargs="*", default=list(BENCHMARK_METHODS))
+    p.add_argument("--mixtures", nargs="*", default=["ring8", "grid25"])
+    p.add_argument("--seeds", type=int, default=5, help="seeds 0 .. N-1")
+    args = p.parse_args(argv)
+    record = benchmark(args.methods, args.mixtures, range(args.seeds))
+    record["command"] = "python -m gencore.toygan " + " ".join(argv if argv is not None else sys.argv[1:])
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(record, f, indent=1)
+        f.write("\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -32,9 +32,14 @@ def test_loop_records_history_snapshots_evals_and_checkpoints(tmp_path):
     model, phase, batches = _linear_problem()
     saved = []
     h = train(
-        [phase], batches, 50, progress=False,
-        evaluate=lambda: {"w": model.weight.item()}, eval_every=20,
-        snapshot=lambda: model.weight.item(), snapshot_every=25,
+        [phase],
+        batches,
+        50,
+        progress=False,
+        evaluate=lambda: {"w": model.weight.item()},
+        eval_every=20,
+        snapshot=lambda: model.weight.item(),
+        snapshot_every=25,
         checkpoint=lambda step: saved.append(checkpoint.save(model, tmp_path / f"s{step}.safetensors")),
         checkpoint_every=25,
     )
@@ -49,8 +54,10 @@ def test_loop_records_history_snapshots_evals_and_checkpoints(tmp_path):
 
 def test_n_critic_repeats_a_phase():
     calls = {"c": 0, "g": 0}
-    phases = [Phase("c", lambda b: calls.__setitem__("c", calls["c"] + 1) or {}, repeat=5),
-              Phase("g", lambda b: calls.__setitem__("g", calls["g"] + 1) or {})]
+    phases = [
+        Phase("c", lambda b: calls.__setitem__("c", calls["c"] + 1) or {}, repeat=5),
+        Phase("g", lambda b: calls.__setitem__("g", calls["g"] + 1) or {}),
+    ]
     train(phases, iter(range(10**6)), 7, progress=False)
     assert calls == {"c": 35, "g": 7}
 

@@ -51,3 +51,42 @@ class MLPDiscriminator(nn.Module):
         if x.shape[0] % self.pack:
             raise ValueError(f"batch size {x.shape[0]} is not divisible by pack={self.pack}")
         return self.net(x.reshape(-1, self.in_dim * self.pack)).squeeze(-1)
+
+
+class MinibatchStdDiscriminator(nn.Module):
+    """D with a minibatch-standard-deviation layer (after Karras et al., 2018), for the toy chapters.
+
+    Each point goes through ``depth − 1`` hidden layers to features h(x) ∈ R^hidden.
+    Then s, the standard deviation of every feature over a group of ``group``
+    points of the batch (0: the whole batch), joins each point's features: one more
+    hidden layer reads [h(x), s] and a linear output gives the score. Keeping one
+    std per feature (ProGAN averages them into one number) lets D notice that a
+    feature which fires on one mode of the data never fires on the generator's
+    batch: a dropped mode. Call D on a batch of real points or of generated points,
+    never on a mix. Input (N, in_dim); returns (N,) scores.
+    """
+
+    def __init__(self, in_dim: int = 2, hidden: int = 128, depth: int = 3, group: int = 0):
+        super().__init__()
+        if depth < 2:
+            raise ValueError(f"depth must be >= 2 (features, then the layer that reads the std), got {depth}")
+        self.in_dim, self.group = in_dim, group
+        act = lambda: nn.LeakyReLU(0.2)  # noqa: E731
+        self.features = nn.Sequential(_mlp([in_dim, *[hidden] * (depth - 1)], act=act), act())
+        # the layer on [h, s], split as W_h h + W_s s: s is shared by a group, so W_s s is computed once per group
+        self.read_h = nn.Linear(hidden, hidden)
+        self.read_s = nn.Linear(hidden, hidden, bias=False)
+        self.out = nn.Sequential(act(), nn.Linear(hidden, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 2 or x.shape[1] != self.in_dim:
+            raise ValueError(f"expected points of shape (N, {self.in_dim}), got {tuple(x.shape)}")
+        n = x.shape[0]
+        g = self.group or n
+        if g < 2 or n % g:
+            raise ValueError(f"batch size {n} must be a multiple of the group size {g} (>= 2)")
+        h = self.features(x)  # (N, hidden)
+        hg = h.reshape(n // g, g, -1)
+        s = (hg.var(1, unbiased=False) + 1e-8).sqrt()  # (N / g, hidden): one std per feature and group
+        pre = self.read_h(hg) + self.read_s(s).unsqueeze(1)  # (N / g, g, hidden)
+        return self.out(pre.reshape(n, -1)).squeeze(-1)
