@@ -55,11 +55,15 @@ def load(name: str, device: torch.device | str | None = None) -> torch.nn.Module
     from gencore.recipes import recipe
 
     e = entry(name)
-    model = recipe(e["recipe"]).build(e["config"])
+    return _ready(recipe(e["recipe"]).build(e["config"]), name, e["file"], e.get("sha256"), device)
+
+
+def _ready(model, name: str, file: str, sha: str | None, device) -> torch.nn.Module:
+    """Load ``file`` into ``model`` (checking its sha256) and return it in eval mode on ``device``."""
     checkpoint.load_into(
         model,
-        WEIGHTS_DIR / e["file"],
-        expected_sha256=e.get("sha256"),
+        WEIGHTS_DIR / file,
+        expected_sha256=sha,
         rebuild_hint=f"Rebuild it with `make weights` or `python -m gencore train {name}`.",
     )
     return model.to(device or gencore.device()).eval()
@@ -76,11 +80,4 @@ def load_critic(name: str, device: torch.device | str | None = None) -> torch.nn
             f"{name!r} ships no discriminator/critic; models that do: "
             f"{', '.join(n for n, x in manifest().items() if 'critic_file' in x) or 'none'}"
         )
-    critic = r.build_critic(e["config"])
-    checkpoint.load_into(
-        critic,
-        WEIGHTS_DIR / e["critic_file"],
-        expected_sha256=e.get("critic_sha256"),
-        rebuild_hint=f"Rebuild it with `make weights` or `python -m gencore train {name}`.",
-    )
-    return critic.to(device or gencore.device()).eval()
+    return _ready(r.build_critic(e["config"]), name, e["critic_file"], e.get("critic_sha256"), device)

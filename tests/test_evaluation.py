@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from torch import nn
+from tiny_nets import PixelClassifier, TinyGenerator
 
 from gencore import metrics
 
@@ -76,30 +76,9 @@ def test_fid_bias_of_gaussian_samples_falls_like_one_over_n():
     assert abs(f_inf) < 0.01 and k > d  # the trace term adds to the mean term's bias d/n
 
 
-class _Flat(nn.Module):
-    """A stand-in classifier: features are the raw pixels."""
-
-    def __init__(self):
-        super().__init__()
-        self.head = nn.Linear(4, 2)
-
-    def features(self, x):
-        return x.flatten(1)
-
-
-class _Tanh(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.latent_dim = 3
-        self.lin = nn.Linear(3, 4)
-
-    def forward(self, z):
-        return torch.tanh(self.lin(z)).view(-1, 1, 2, 2)
-
-
 def test_path_lengths_average_to_perceptual_path_length():
     torch.manual_seed(0)
-    g, clf = _Tanh().eval(), _Flat()
+    g, clf = TinyGenerator().eval(), PixelClassifier()
     terms = metrics.path_lengths(g, g.latent_dim, clf, n=300, eps=1e-3, seed=5, batch_size=100)
     assert terms.shape == (300,) and np.all(terms >= 0)
     ppl = metrics.perceptual_path_length(g, clf, n=300, eps=1e-3, seed=5, batch_size=100)

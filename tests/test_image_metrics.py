@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from tiny_nets import PixelClassifier
 from torch import nn
 
 from gencore import latent, metrics
@@ -62,17 +63,6 @@ def test_slerp_endpoints_and_norm():
     assert torch.allclose(mid.norm(), torch.tensor(1.0)) and torch.allclose(mid[0, 0], mid[0, 1])
 
 
-class _Flat(nn.Module):
-    """A stand-in classifier: features are the raw pixels."""
-
-    def __init__(self):
-        super().__init__()
-        self.head = nn.Linear(4, 2)
-
-    def features(self, x):
-        return x.flatten(1)
-
-
 class _Linear(nn.Module):
     def __init__(self, scale: float):
         super().__init__()
@@ -84,49 +74,9 @@ class _Linear(nn.Module):
 
 
 def test_ppl_is_zero_for_a_constant_generator_and_scales_quadratically():
-    clf = _Flat()
+    clf = PixelClassifier()
     zero = _Linear(0.0)
     assert metrics.perceptual_path_length(zero, clf, n=50, eps=1e-3) == pytest.approx(0.0, abs=1e-9)
     one = metrics.perceptual_path_length(_Linear(1.0), clf, n=200, eps=1e-3, seed=3)
     two = metrics.perceptual_path_length(_Linear(2.0), clf, n=200, eps=1e-3, seed=3)
     assert one > 0 and two == pytest.approx(4 * one, rel=1e-3)
-
-
-def test_lerp_endpoints():
-    a, b = torch.zeros(3, 2), torch.ones(3, 2)
-    assert torch.equal(latent.lerp(a, b, 0.0), a) and torch.equal(latent.lerp(a, b, 1.0), b)
-    assert torch.allclose(latent.lerp(a, b, torch.tensor([0.0, 0.5, 1.0]))[:, 0], torch.tensor([0.0, 0.5, 1.0]))
-
-
-class _TinyG(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.latent_dim = 3
-        self.lin = nn.Linear(3, 4)
-
-    def forward(self, z):
-        return torch.tanh(self.lin(z)).view(-1, 1, 2, 2)
-
-
-class _TinyD(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.lin = nn.Linear(4, 1)
-
-    def forward(self, x):
-        return self.lin(x.flatten(1)).squeeze(-1)
-
-
-def test_inpaint_recovers_an_image_the_generator_can_make():
-    torch.manual_seed(0)
-    g, d = _TinyG(), _TinyD()
-    with torch.no_grad():
-        target = g(torch.tensor([[0.5, -1.0, 0.3]]))
-    mask = torch.tensor([[[[1.0, 1.0], [1.0, 0.0]]]])  # the last pixel is missing
-    out = latent.inpaint(g, d, target, mask, lam=0.0, steps=400, lr=0.05, restarts=4)
-    assert out["completed"].shape == target.shape
-    assert torch.allclose(out["completed"] * mask, target * mask)
-    assert (out["generated"] - target).abs().max() < 0.05  # the missing pixel is filled in correctly
-    assert all(p.requires_grad for p in g.parameters())  # the networks are left as they were
-    with pytest.raises(ValueError, match="mask shape"):
-        latent.inpaint(g, d, target, mask[..., :1])

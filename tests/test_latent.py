@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from torch import nn
+from tiny_nets import TinyDiscriminator, TinyGenerator
 
 from gencore import latent
 
@@ -40,28 +40,9 @@ def test_attribute_direction_rejects_bad_input():
         latent.attribute_direction(z, torch.zeros(10), frac=0.8)
 
 
-class _TinyG(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.latent_dim = 3
-        self.lin = nn.Linear(3, 4)
-
-    def forward(self, z):
-        return torch.tanh(self.lin(z)).view(-1, 1, 2, 2)
-
-
-class _TinyD(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.lin = nn.Linear(4, 1)
-
-    def forward(self, x):
-        return self.lin(x.flatten(1)).squeeze(-1)
-
-
 def test_inpaint_a_batch_equals_one_image_at_a_time_for_the_first():
     torch.manual_seed(0)
-    g, d = _TinyG(), _TinyD()
+    g, d = TinyGenerator(), TinyDiscriminator()
     with torch.no_grad():
         targets = g(torch.tensor([[0.5, -1.0, 0.3], [-0.7, 0.2, 1.1]]))
     mask = torch.tensor([[[[1.0, 1.0], [1.0, 0.0]]]])  # shared by both images
@@ -75,3 +56,24 @@ def test_inpaint_a_batch_equals_one_image_at_a_time_for_the_first():
     assert torch.allclose(best, ((both["generated"] - targets) * mask).abs().flatten(1).sum(1), atol=1e-5)
     with pytest.raises(ValueError, match="mask shape"):
         latent.inpaint(g, d, targets, torch.ones(3, 1, 2, 2))
+
+
+def test_lerp_endpoints():
+    a, b = torch.zeros(3, 2), torch.ones(3, 2)
+    assert torch.equal(latent.lerp(a, b, 0.0), a) and torch.equal(latent.lerp(a, b, 1.0), b)
+    assert torch.allclose(latent.lerp(a, b, torch.tensor([0.0, 0.5, 1.0]))[:, 0], torch.tensor([0.0, 0.5, 1.0]))
+
+
+def test_inpaint_recovers_an_image_the_generator_can_make():
+    torch.manual_seed(0)
+    g, d = TinyGenerator(), TinyDiscriminator()
+    with torch.no_grad():
+        target = g(torch.tensor([[0.5, -1.0, 0.3]]))
+    mask = torch.tensor([[[[1.0, 1.0], [1.0, 0.0]]]])  # the last pixel is missing
+    out = latent.inpaint(g, d, target, mask, lam=0.0, steps=400, lr=0.05, restarts=4)
+    assert out["completed"].shape == target.shape
+    assert torch.allclose(out["completed"] * mask, target * mask)
+    assert (out["generated"] - target).abs().max() < 0.05  # the missing pixel is filled in correctly
+    assert all(p.requires_grad for p in g.parameters())  # the networks are left as they were
+    with pytest.raises(ValueError, match="mask shape"):
+        latent.inpaint(g, d, target, mask[..., :1])

@@ -77,3 +77,11 @@ def test_train_recipe_runs_a_few_steps():
     assert history.completed_steps == 3 and config["steps"] == 3
     with pytest.raises(KeyError, match="recipes: .*vae-mnist"):
         recipes.recipe("nope")
+
+
+def test_gans_ship_their_critic():
+    critic = pretrained.load_critic("wgan-gp-mnist", device="cpu")
+    g = pretrained.load("wgan-gp-mnist", device="cpu")
+    assert not critic.training and critic(g.sample(4, seed=0)).shape == (4,)
+    with pytest.raises(KeyError, match="ships no discriminator/critic; models that do: .*dcgan-mnist"):
+        pretrained.load_critic("vae-mnist")
