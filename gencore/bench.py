@@ -67,7 +67,12 @@ def _load_benchmark_modules() -> None:
                 raise
 
 
-def main(chapters: list[str] | None = None, out: str = "_build/bench.json", skip_chapters: bool = False) -> int:
+def main(
+    chapters: list[str] | None = None,
+    out: str = "_build/bench.json",
+    skip_chapters: bool = False,
+    only: list[str] | None = None,
+) -> int:
     results: dict = {
         "machine": {
             "cpu_count": os.cpu_count(),
@@ -92,7 +97,12 @@ def main(chapters: list[str] | None = None, out: str = "_build/bench.json", skip
             ok &= s <= CHAPTER_LIMIT_S
             print(f"{p.stem:<28}{s:>10.1f}{flag}", flush=True)
     _load_benchmark_modules()
+    unknown = sorted(set(only or []) - set(BENCHMARKS))
+    if unknown:
+        raise KeyError(f"unknown benchmarks {unknown}; known: {', '.join(BENCHMARKS)}")
     for name, fn in BENCHMARKS.items():
+        if only is not None and name not in only:
+            continue
         print(f"\n== benchmark {name}", flush=True)
         t0 = time.perf_counter()
         res = fn()
