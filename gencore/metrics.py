@@ -5,7 +5,7 @@ VEEGAN (Srivastava et al., 2017) and PacGAN (Lin et al., 2018):
 
     high quality (hq):  ‖x − μ_{k(x)}‖ ≤ 3σ, with k(x) = argmin_k ‖x − μ_k‖       (hq)
     modes:              #{k : some high-quality sample has k(x) = k}              (modes)
-    reverse KL:         KL(p̂ ‖ u) = Σ_k p̂_k log(K p̂_k),                         (rkl)
+    reverse KL:         KL(p̂ ‖ u) = Σ_k p̂_k log(K p̂_k),                         (mc-rkl)
                         p̂_k = share of the high-quality samples nearest to μ_k, u = 1/K
 
 Exact Wasserstein distances between two empirical distributions (equal
@@ -59,7 +59,7 @@ def _points(x, name: str, dim: int | None = None) -> np.ndarray:
 
 
 def mode_coverage(samples, means, std: float) -> dict[str, float]:
-    """Eqs. (hq), (modes), (rkl): how many modes of a mixture the samples cover, and how well.
+    """Eqs. (hq), (modes), (mc-rkl): how many modes of a mixture the samples cover, and how well.
 
     ``samples`` ``(N, d)``, ``means`` ``(K, d)`` (tensors or arrays), ``std``: the
     mixture's common standard deviation σ. Returns
@@ -75,9 +75,9 @@ def mode_coverage(samples, means, std: float) -> dict[str, float]:
     captured" = components whose mean is nearest to at least one high-quality
     sample), which reports no KL. The reverse KL is *our* definition: PacGAN's
     Table 1 reports a reverse KL between the distribution over modes induced by
-    the generated samples and the uniform one, and its wording leaves open
-    whether every sample or only the high-quality ones are counted. Compare
-    our KL with theirs as the same idea, not as the same number.
+    the generated samples and the uniform one; we could not check whether it
+    counts every sample or only the high-quality ones. Compare our KL with
+    theirs as the same idea, not as the same number.
     """
     means_a = _points(means, "means")
     x = _points(samples, "samples", dim=means_a.shape[1])
@@ -93,7 +93,7 @@ def mode_coverage(samples, means, std: float) -> dict[str, float]:
         rkl = math.inf
     else:
         p = counts[counts > 0] / n_good  # 0 log 0 = 0
-        rkl = float((p * np.log(p * k)).sum())  # Eq. (rkl)
+        rkl = float((p * np.log(p * k)).sum())  # Eq. (mc-rkl)
     return {"modes": int((counts > 0).sum()), "hq": n_good / len(x), "reverse_kl": max(rkl, 0.0)}
 
 
@@ -217,8 +217,9 @@ def inception_score(probs, splits: int = 10) -> tuple[float, float]:
 
 
 @torch.no_grad()
-def perceptual_path_length(generator, classifier, n: int = 2000, eps: float = 1e-4, seed: int = 0,
-                           batch_size: int = 500) -> float:
+def perceptual_path_length(
+    generator, classifier, n: int = 2000, eps: float = 1e-4, seed: int = 0, batch_size: int = 500
+) -> float:
     """Eq. (ppl) in z-space with slerp, d = squared distance of classifier features.
 
     Small when a small step in z changes the image a little everywhere along
@@ -290,8 +291,14 @@ def sample_summary(feats, probs, reference_feats, *, splits: int = 10, seed: int
     order = np.random.default_rng(seed).permutation(len(p))
     is_mean, is_std = inception_score(p[order], splits=splits)
     hist = class_histogram(p)
-    return {"fid": frechet_distance(feats, reference_feats), "is": is_mean, "is_std": is_std,
-            "max_share": float(hist.max()), "min_share": float(hist.min()), "kl_uniform": kl_from_uniform(hist)}
+    return {
+        "fid": frechet_distance(feats, reference_feats),
+        "is": is_mean,
+        "is_std": is_std,
+        "max_share": float(hist.max()),
+        "min_share": float(hist.min()),
+        "kl_uniform": kl_from_uniform(hist),
+    }
 
 
 def fid_versus_n(feats, reference_feats, sizes, seeds=(0, 1, 2)) -> np.ndarray:
@@ -331,8 +338,9 @@ def fid_infinity(sizes, fids) -> tuple[float, float]:
 
 
 @torch.no_grad()
-def path_lengths(decode, latent_dim: int, classifier, n: int = 1000, eps: float = 1e-4, seed: int = 0,
-                 batch_size: int = 500) -> np.ndarray:
+def path_lengths(
+    decode, latent_dim: int, classifier, n: int = 1000, eps: float = 1e-4, seed: int = 0, batch_size: int = 500
+) -> np.ndarray:
     """The n terms ``(n,)`` of Eq. (ppl), d(G(slerp(z1, z2, t)), G(slerp(z1, z2, t + ε))) / ε².
 
     ``decode`` maps codes ``(m, latent_dim)`` to images ``(m, 1, 28, 28)`` in [-1, 1]

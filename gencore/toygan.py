@@ -60,6 +60,7 @@ class ToyGANConfig:
 
     loss: str = "nonsaturating"  # a name of gencore.losses.gan_losses
     minibatch_std: bool = False  # D reads per-feature standard deviations over the batch
+    minibatch_group: int = 0  # ... over groups of this many points (0: the whole batch)
     pack: int = 1  # PacGAN degree: D judges `pack` samples at once, concatenated
     n_critic: int = 1  # D steps per G step
     gp_weight: float = 0.0  # λ of the gradient penalty
@@ -154,7 +155,7 @@ def _lr_decay(optimizers: list[torch.optim.Optimizer], steps: int, decay_from: f
 
 def _discriminator(cfg: ToyGANConfig) -> torch.nn.Module:
     if cfg.minibatch_std:
-        return MinibatchStdDiscriminator(2, cfg.hidden, cfg.depth)
+        return MinibatchStdDiscriminator(2, cfg.hidden, cfg.depth, group=cfg.minibatch_group)
     return MLPDiscriminator(2, cfg.hidden, cfg.depth, pack=cfg.pack)
 
 
@@ -225,6 +226,14 @@ def summarize(runs: Sequence[dict]) -> list[dict]:
     return out
 
 
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
 def benchmark(
     methods: Sequence[str] = BENCHMARK_METHODS,
     mixtures: Sequence[str] = ("ring8", "grid25"),
@@ -248,7 +257,7 @@ def benchmark(
         torch.set_num_threads(threads)
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, 1 torch thread, "
+        "machine": f"{_cpu_name()}, {os.cpu_count()} cores, 1 torch thread, "
         f"torch {torch.__version__}, device {gencore.device()}",
         "configs": {m: config_dict(config_for(m, **overrides)) for m in methods},
         "summary": summarize(runs),
@@ -264,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=5, help="seeds 0 .. N-1")
     args = p.parse_args(argv)
     record = benchmark(args.methods, args.mixtures, range(args.seeds))
-    record["command"] = "python -m gencore.toygan " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m gencore.toygan " + " ".join(argv if argv is not None else sys.argv[1:])
+    record = {"command": command, **record}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(record, f, indent=1)

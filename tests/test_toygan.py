@@ -95,3 +95,15 @@ def test_minibatch_std_discriminator_reads_the_batch():
         Dg(torch.randn(6, 2))
     with pytest.raises(ValueError, match="shape"):
         D(torch.randn(8, 3))
+
+
+def test_shipped_results_match_the_code():
+    from importlib import resources
+
+    rec = json.loads(resources.files("gencore").joinpath("weights/mode_collapse_results.json").read_text())
+    for method, cfg in rec["configs"].items():
+        assert cfg == toygan.config_dict(toygan.config_for(method)), method
+    assert rec["summary"] == toygan.summarize(rec["runs"])
+    assert {(r["method"], r["mixture"]) for r in rec["runs"]} == {
+        (m, x) for m in toygan.BENCHMARK_METHODS for x in ("ring8", "grid25")
+    }
