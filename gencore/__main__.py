@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("bench", help="time every chapter and run the benchmarks")
     b.add_argument("--chapters", nargs="*", default=None, help="chapter stems to time (default: all)")
     b.add_argument("--no-chapters", action="store_true", help="skip chapter timing")
-    b.add_argument("--only", nargs="*", default=None, help="benchmarks to run (default: all; --only with no names runs none)")
+    b.add_argument("--only", nargs="*", default=None, help="benchmarks to run (default: all)")
     b.add_argument("--out", default="_build/bench.json")
     b.set_defaults(func=_bench)
     sub.add_parser("list", help="list data sets, recipes and shipped models").set_defaults(func=_list)

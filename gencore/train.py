@@ -26,7 +26,7 @@ from gencore.losses import elbo
 class TrainingDiverged(FloatingPointError):
     """A loss became NaN or infinite. ``history`` holds everything up to then."""
 
-    def __init__(self, message: str, history: "History"):
+    def __init__(self, message: str, history: History):
         super().__init__(message)
         self.history = history
 
