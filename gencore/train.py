@@ -195,31 +195,23 @@ def gan_phases(
     then takes one step on the generator loss. Batches are real samples (a
     tensor, or a tuple whose first item is one); fakes match their size.
     """
-    from gencore.losses import clip_weights, gan_losses, gradient_penalty
+    from gencore.losses import gan_losses
 
-    d_loss_fn, g_loss_fn = gan_losses(loss)
+    _, g_loss_fn = gan_losses(loss)
     dev = next(generator.parameters()).device
     latent_dim = latent_dim or generator.latent_dim
 
     def real_of(batch) -> torch.Tensor:
         return (batch[0] if isinstance(batch, (tuple, list)) else batch).to(dev)
 
+    # One critic step is critic_phase's update on (real, fresh fakes).
+    critic_step = critic_phase(discriminator, opt_d, loss=loss, gp_weight=gp_weight, clip=clip).update
+
     def critic_update(batch) -> dict[str, float]:
         real = real_of(batch)
         with torch.no_grad():
             fake = generator(torch.randn(real.shape[0], latent_dim, device=dev))
-        d_loss = d_loss_fn(discriminator(real), discriminator(fake))
-        out = {"d_loss": d_loss.item()}
-        if gp_weight:
-            gp = gradient_penalty(discriminator, real, fake)
-            d_loss = d_loss + gp_weight * gp
-            out["gp"] = gp.item()
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
-        if clip is not None:
-            clip_weights(discriminator, clip)
-        return out
+        return critic_step((real, fake))
 
     def generator_update(batch) -> dict[str, float]:
         n = real_of(batch).shape[0]
