@@ -24,7 +24,7 @@ def test_exactly_uniform_over_modes_gives_zero_kl():
     means, std = mixture("grid25")
     samples = means.repeat(4, 1)  # every mode 4 times, exactly on its mean
     m = mode_coverage(samples, means, std)
-    assert m == {"modes": 25, "hq": 1.0, "reverse_kl": pytest.approx(0.0, abs=1e-12)}
+    assert m == {"modes": 25, "hq": 1.0, "reverse_kl": pytest.approx(0.0, abs=1e-12), "spread": 0.0}
 
 
 @pytest.mark.parametrize("name", ["ring8", "grid25"])
@@ -35,13 +35,28 @@ def test_true_samples_cover_every_mode(name):
     # P(‖x − μ‖ ≤ 3σ) for a 2-D Gaussian is 1 − exp(−9/2) ≈ 0.989
     assert m["hq"] == pytest.approx(1 - math.exp(-4.5), abs=0.01)
     assert m["reverse_kl"] < 0.01  # sampling noise of a 25-bin histogram of ~2,500 points
+    # the median of ~2,470 distances has a relative standard error of about 1.6 %
+    assert m["spread"] == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.5])
+def test_spread_measures_the_width_of_the_modes(scale):
+    means, std = mixture("grid25")
+    gen = torch.Generator().manual_seed(1)
+    samples = means[torch.arange(5000) % 25] + scale * std * torch.randn(5000, 2, generator=gen)
+    m = mode_coverage(samples, means, std)
+    # among the hq samples (distance ≤ 3σ), the median distance is σ·scale·median(χ_2 | χ_2 ≤ 3/scale)
+    chi = scipy.stats.chi(2)
+    expected = scale * chi.ppf(chi.cdf(3 / scale) / 2) / chi.ppf(chi.cdf(3) / 2)
+    assert m["spread"] == pytest.approx(expected, rel=0.04)
+    assert (m["spread"] < 0.6) if scale < 1 else (m["spread"] > 1.2)
 
 
 def test_far_points_are_not_high_quality():
     means, std = mixture("ring8")
     samples = torch.full((100, 2), 10.0)
     m = mode_coverage(samples, means, std)
-    assert m["modes"] == 0 and m["hq"] == 0.0 and m["reverse_kl"] == math.inf
+    assert m["modes"] == 0 and m["hq"] == 0.0 and m["reverse_kl"] == math.inf and math.isnan(m["spread"])
 
 
 def test_half_on_one_mode_half_far():
