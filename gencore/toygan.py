@@ -6,29 +6,33 @@
   −E_z[log D(G(z))] (Goodfellow et al., 2014); at D* its gradient is that of
   KL(p_g ‖ p_r) − 2 JS(p_r ‖ p_g) (``book/reverse_kl.ipynb``, Eq. (rk-ns-grad));
 - ``mbstd``: the same loss, with a discriminator that also reads the standard
-  deviation of each of its features over the batch
+  deviation of each of its features over groups of 32 points of the batch
   (:class:`gencore.models.toy.MinibatchStdDiscriminator`, after Karras et al., 2018);
 - ``wgan-gp``: the Wasserstein loss with gradient penalty (Gulrajani et al., 2017);
 - ``pacgan``: the same loss as ``gan``, but D judges ``pack`` samples at once,
   concatenated (Lin et al., 2018). Not in the benchmark: see the chapter's "What to try".
 
-Every method shares the networks, optimizer, batch size and learning-rate schedule
-(:data:`BASE`); :data:`METHODS` holds what differs. :func:`train_toy_gan` returns
-the generator, the training history (with snapshots of samples for a slider) and
-:func:`gencore.metrics.mode_coverage` on 2,500 samples. :func:`benchmark` runs
-every method × mixture × seed and summarizes; ``python -m gencore.toygan --out FILE``
+Every method shares the networks, optimizer, batch size, learning-rate schedule and
+the exponential moving average of G's weights that samples are drawn from
+(:data:`BASE`); :data:`METHODS` holds what differs. :func:`train_toy_gan` returns the
+generator (the average), the training history (with snapshots of samples for a
+slider) and :func:`gencore.metrics.mode_coverage` on 2,500 samples. :func:`benchmark`
+runs every method × mixture × seed and summarizes; ``python -m gencore.toygan --out FILE``
 writes that record as JSON (the chapter reads ``gencore/weights/mode_collapse_results.json``).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+import multiprocessing
 import os
 import platform
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
@@ -73,6 +77,7 @@ class ToyGANConfig:
     lr_d: float = 1e-3
     betas: tuple[float, float] = (0.5, 0.999)
     decay_from: float = 0.5  # both learning rates decay linearly to 0 from this fraction of the steps
+    ema: float = 0.999  # > 0: sample from an exponential moving average of G's weights with this decay
     n_eval: int = 2500  # samples for the final mode_coverage (as VEEGAN and PacGAN)
     n_snapshot: int = 1000  # samples per snapshot, from one fixed batch of latents
     n_snapshots: int = 12  # snapshots over the run (plus one at step 0)
@@ -84,7 +89,7 @@ BASE = ToyGANConfig()
 #: what each method changes in BASE
 METHODS: dict[str, dict] = {
     "gan": {},
-    "mbstd": {"minibatch_std": True},
+    "mbstd": {"minibatch_std": True, "minibatch_group": 32},
     # 5 critic steps with a double backward cost ~5x a GAN step: fewer generator steps, similar wall time
     "wgan-gp": {"loss": "wasserstein", "n_critic": 5, "gp_weight": 0.1, "betas": (0.5, 0.9), "steps": 4000},
     "pacgan": {"pack": 2},
@@ -153,6 +158,31 @@ def _lr_decay(optimizers: list[torch.optim.Optimizer], steps: int, decay_from: f
     return Phase("lr", update)
 
 
+def _ema_copy(G: torch.nn.Module, decay: float, phases: list[Phase]) -> torch.nn.Module:
+    """A frozen copy of G whose weights follow an exponential moving average of G's, updated by a new phase.
+
+    After t updates the average moves by 1 − min(decay, (1 + t)/(10 + t)) toward
+    G: a short memory early on, so that the random initial weights fade out even
+    in a run of a few hundred steps, and ``decay`` (a memory of about
+    1/(1 − decay) steps) after that.
+    """
+    if not 0.0 < decay < 1.0:
+        raise ValueError(f"ema must be in (0, 1), got {decay}")
+    G_ema = copy.deepcopy(G).requires_grad_(False)
+    done = [0]
+
+    def update(_batch) -> dict[str, float]:
+        beta = min(decay, (1 + done[0]) / (10 + done[0]))
+        done[0] += 1
+        with torch.no_grad():
+            for p_ema, p in zip(G_ema.parameters(), G.parameters()):
+                p_ema.lerp_(p, 1.0 - beta)
+        return {}
+
+    phases.append(Phase("ema", update))
+    return G_ema
+
+
 def _discriminator(cfg: ToyGANConfig) -> torch.nn.Module:
     if cfg.minibatch_std:
         return MinibatchStdDiscriminator(2, cfg.hidden, cfg.depth, group=cfg.minibatch_group)
@@ -187,6 +217,8 @@ def train_toy_gan(
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas)
     phases = gan_phases(G, D, opt_g, opt_d, loss=cfg.loss, n_critic=cfg.n_critic, gp_weight=cfg.gp_weight)
     phases.append(_lr_decay([opt_g, opt_d], cfg.steps, cfg.decay_from))
+    if cfg.ema:
+        G = _ema_copy(G, cfg.ema, phases)  # the phases train the original; snapshots and samples use the average
     z_fixed = torch.randn(cfg.n_snapshot, cfg.latent_dim, generator=torch.Generator().manual_seed(seed)).to(dev)
 
     def snapshot() -> torch.Tensor:
@@ -210,7 +242,7 @@ def config_dict(cfg: ToyGANConfig) -> dict:
 
 def summarize(runs: Sequence[dict]) -> list[dict]:
     """Mean and (population) standard deviation over seeds, per method and mixture, of each measured number."""
-    keys = ("modes", "hq", "reverse_kl", "wall_time_s", "cpu_time_s")
+    keys = ("modes", "hq", "reverse_kl", "spread", "wall_time_s", "cpu_time_s")
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in runs:
         groups.setdefault((r["method"], r["mixture"]), []).append(r)
@@ -219,7 +251,7 @@ def summarize(runs: Sequence[dict]) -> list[dict]:
         row: dict = {"method": method, "mixture": mix, "seeds": [r["seed"] for r in rs]}
         for k in keys:
             v = np.array([r[k] for r in rs], dtype=float)
-            with np.errstate(invalid="ignore"):  # a run with no high-quality sample has reverse_kl = inf
+            with np.errstate(invalid="ignore"):  # a run with no high-quality sample: reverse_kl inf, spread nan
                 row[f"{k}_mean"], row[f"{k}_std"] = round(float(v.mean()), 4), round(float(v.std()), 4)
         row["modes_min"] = int(min(r["modes"] for r in rs))
         out.append(row)
@@ -234,30 +266,48 @@ def _cpu_name() -> str:
         return platform.processor() or platform.machine()
 
 
+def _run(job: tuple[str, str, int, dict]) -> dict:
+    """One benchmark run on one torch thread (top level, so a worker process can import it)."""
+    method, mix, seed, overrides = job
+    torch.set_num_threads(1)
+    return train_toy_gan(method, mix, seed, progress=False, **overrides).summary()
+
+
 def benchmark(
     methods: Sequence[str] = BENCHMARK_METHODS,
     mixtures: Sequence[str] = ("ring8", "grid25"),
     seeds: Sequence[int] = range(5),
     *,
+    jobs: int = 1,
     log=print,
     **overrides,
 ) -> dict:
-    """Train every method × mixture × seed in turn (one thread) and record runs, summary and settings."""
+    """Train every method × mixture × seed, each run on one thread, and record runs, summary and settings.
+
+    ``jobs`` > 1 runs that many runs at once in worker processes (each still on one
+    thread); a run's result does not depend on it, but its wall time does when the
+    workers share too few cores.
+    """
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    todo = [(method, mix, seed, overrides) for mix in mixtures for method in methods for seed in seeds]
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    runs = []
     try:
-        runs = []
-        for mix in mixtures:
-            for method in methods:
-                for seed in seeds:
-                    r = train_toy_gan(method, mix, seed, progress=False, **overrides)
-                    runs.append(r.summary())
-                    log(json.dumps(runs[-1]))
+        if jobs == 1:
+            for job in todo:
+                runs.append(_run(job))
+                log(json.dumps(runs[-1]))
+        else:
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+                for summary in pool.map(_run, todo):
+                    runs.append(summary)
+                    log(json.dumps(summary))
     finally:
         torch.set_num_threads(threads)
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{_cpu_name()}, {os.cpu_count()} cores, 1 torch thread, "
+        "machine": f"{_cpu_name()}, {os.cpu_count()} cores, {jobs} run(s) at a time on 1 torch thread each, "
         f"torch {torch.__version__}, device {gencore.device()}",
         "configs": {m: config_dict(config_for(m, **overrides)) for m in methods},
         "summary": summarize(runs),
@@ -271,8 +321,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--methods", nargs="*", default=list(BENCHMARK_METHODS))
     p.add_argument("--mixtures", nargs="*", default=["ring8", "grid25"])
     p.add_argument("--seeds", type=int, default=5, help="seeds 0 .. N-1")
+    p.add_argument("--jobs", type=int, default=1, help="runs at once, in worker processes (at most one per core)")
     args = p.parse_args(argv)
-    record = benchmark(args.methods, args.mixtures, range(args.seeds))
+    if args.jobs < 1:
+        p.error(f"--jobs must be at least 1, got {args.jobs}")
+    record = benchmark(args.methods, args.mixtures, range(args.seeds), jobs=args.jobs)
     command = "python -m gencore.toygan " + " ".join(argv if argv is not None else sys.argv[1:])
     record = {"command": command, **record}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

@@ -15,7 +15,7 @@ FAST = {"steps": 12, "batch_size": 32, "hidden": 16, "n_eval": 200, "n_snapshot"
 def test_every_method_trains_and_reports(method):
     r = toygan.train_toy_gan(method, "ring8", seed=0, progress=False, **FAST)
     assert r.history.completed_steps == FAST["steps"]
-    assert set(r.metrics) == {"modes", "hq", "reverse_kl"}
+    assert set(r.metrics) == {"modes", "hq", "reverse_kl", "spread"}
     assert 0 <= r.metrics["modes"] <= 8 and 0 <= r.metrics["hq"] <= 1
     steps = [s for s, _ in r.history.snapshots]
     assert steps == [0, 3, 6, 9, 12]
@@ -63,6 +63,7 @@ def test_summarize_means_and_stds():
             "modes": m,
             "hq": 0.5,
             "reverse_kl": 0.1 * s,
+            "spread": 0.9,
             "wall_time_s": 1.0,
             "cpu_time_s": 2.0,
         }
@@ -78,6 +79,42 @@ def test_benchmark_record():
     assert len(rec["runs"]) == 2 and rec["summary"][0]["method"] == "gan"
     assert rec["configs"]["gan"]["steps"] == FAST["steps"]
     json.dumps(rec)
+
+
+def test_benchmark_in_worker_processes_matches_one_process():
+    one = toygan.benchmark(["mbstd"], ["grid25"], [0, 1], log=lambda _: None, **FAST)
+    two = toygan.benchmark(["mbstd"], ["grid25"], [0, 1], jobs=2, log=lambda _: None, **FAST)
+    keys = ("method", "mixture", "seed", "steps", "modes", "hq", "reverse_kl")
+    assert [{k: r[k] for k in keys} for r in two["runs"]] == [{k: r[k] for k in keys} for r in one["runs"]]
+    with pytest.raises(ValueError, match="jobs must be a positive integer"):
+        toygan.benchmark(["gan"], ["ring8"], [0], jobs=0)
+
+
+def test_ema_generator_follows_the_trained_one():
+    r = toygan.train_toy_gan("gan", "ring8", seed=0, progress=False, ema=0.5, **FAST)
+    assert not any(p.requires_grad for p in r.generator.parameters())  # the average is not trained directly
+    with pytest.raises(ValueError, match="ema must be in"):
+        toygan.train_toy_gan("gan", "ring8", seed=0, progress=False, ema=1.5, **FAST)
+
+
+def test_ema_warms_up_then_keeps_its_decay():
+    G = torch.nn.Linear(1, 1, bias=False)
+    phases = []
+    avg = toygan._ema_copy(G, 0.9, phases)
+    (phase,) = phases
+    with torch.no_grad():
+        G.weight.fill_(1.0)
+        avg.weight.fill_(0.0)
+    phase.update(None)  # first update: keeps min(0.9, 1/10) of the average
+    assert avg.weight.item() == pytest.approx(0.9)
+    phase.update(None)  # second: keeps 2/11
+    assert avg.weight.item() == pytest.approx(0.9 * 2 / 11 + 9 / 11)
+    for _ in range(100):
+        phase.update(None)
+    with torch.no_grad():
+        avg.weight.fill_(0.0)
+    phase.update(None)  # from (1 + t)/(10 + t) >= 0.9 on: keeps 0.9
+    assert avg.weight.item() == pytest.approx(0.1)
 
 
 def test_minibatch_std_discriminator_reads_the_batch():
