@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import multiprocessing
 import os
 import platform
@@ -80,7 +81,7 @@ class ToyGANConfig:
     ema: float = 0.999  # > 0: sample from an exponential moving average of G's weights with this decay
     n_eval: int = 2500  # samples for the final mode_coverage (as VEEGAN and PacGAN)
     n_snapshot: int = 1000  # samples per snapshot, from one fixed batch of latents
-    n_snapshots: int = 12  # snapshots over the run (plus one at step 0)
+    n_snapshots: int = 12  # snapshots over the run, the last at the final step (plus one at step 0)
 
 
 #: the setting every method shares
@@ -225,7 +226,7 @@ def train_toy_gan(
         with torch.no_grad():
             return G(z_fixed).cpu()
 
-    every = max(1, cfg.steps // cfg.n_snapshots)
+    every = max(1, math.ceil(cfg.steps / cfg.n_snapshots))  # n_snapshots − 1 on the way, one at the end
     batches = mixture_batches(mixture_name, cfg.batch_size, seed)
     history = train(phases, batches, cfg.steps, snapshot=snapshot, snapshot_every=every, progress=progress)
     samples = G.sample(cfg.n_eval, seed=10_000 + seed).cpu()

@@ -19,6 +19,9 @@ def test_every_method_trains_and_reports(method):
     assert 0 <= r.metrics["modes"] <= 8 and 0 <= r.metrics["hq"] <= 1
     steps = [s for s, _ in r.history.snapshots]
     assert steps == [0, 3, 6, 9, 12]
+    # n_snapshots + 1 frames when n_snapshots does not divide the steps, too
+    odd = toygan.train_toy_gan(method, "ring8", seed=0, progress=False, **{**FAST, "steps": 14})
+    assert [s for s, _ in odd.history.snapshots] == [0, 4, 8, 12, 14]
     assert all(x.shape == (50, 2) for _, x in r.history.snapshots)
     json.dumps(r.summary())  # JSON-able
 
