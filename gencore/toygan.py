@@ -24,6 +24,7 @@ writes that record as JSON (the chapter reads ``gencore/weights/mode_collapse_re
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import math
@@ -295,15 +296,11 @@ def benchmark(
     threads = torch.get_num_threads()
     runs = []
     try:
-        if jobs == 1:
-            for job in todo:
-                runs.append(_run(job))
-                log(json.dumps(runs[-1]))
-        else:
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-                for summary in pool.map(_run, todo):
-                    runs.append(summary)
-                    log(json.dumps(summary))
+        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) if jobs > 1 else None
+        with pool or contextlib.nullcontext():
+            for summary in (pool.map if pool else map)(_run, todo):
+                runs.append(summary)
+                log(json.dumps(summary))
     finally:
         torch.set_num_threads(threads)
     return {
