@@ -48,6 +48,8 @@ class SliderView:
         initial: dict[str, object] | None = None,
         width: int | None = None,
         title: str = "",
+        labels: dict[str, str] | None = None,
+        alt: str = "",
     ):
         if not params:
             raise ValueError("slider() needs at least one parameter, e.g. slider(render, z1=[-2, 0, 2])")
@@ -60,6 +62,13 @@ class SliderView:
         self.initial = {k: self._nearest(k, initial.get(k, v[len(v) // 2])) for k, v in self.params.items()}
         self.width = width
         self.title = title
+        unknown = set(labels or {}) - set(self.params)
+        if unknown:
+            raise ValueError(f"labels name unknown parameters {sorted(unknown)}; parameters: {list(self.params)}")
+        #: what the reader sees beside each slider, e.g. {"theta": "θ (offset of the line)"}
+        self.labels = {k: (labels or {}).get(k, k) for k in self.params}
+        #: alt text of the image: what the figure shows
+        self.alt = alt or title
         self._frames: list[str] | None = None
 
     def _nearest(self, name: str, value) -> int:
@@ -93,9 +102,9 @@ class SliderView:
             start = start * n + self.initial[name]
         style = f"width:{self.width}px;" if self.width else "max-width:100%;"
         controls = "".join(
-            f'<label style="display:block;font-family:sans-serif;font-size:0.9em">{html.escape(name)} '
+            f'<label style="display:block;font-family:sans-serif;font-size:0.9em">{html.escape(self.labels[name])} '
             f'<input type="range" min="0" max="{len(vals) - 1}" step="1" value="{self.initial[name]}" '
-            f'aria-label="{html.escape(name)}"> '
+            f'aria-label="{html.escape(self.labels[name])}"> '
             f"<output>{html.escape(_label(vals[self.initial[name]]))}</output></label>"
             for name, vals in self.params.items()
         )
@@ -109,7 +118,7 @@ class SliderView:
         caption = f'<div style="font-weight:bold">{html.escape(self.title)}</div>' if self.title else ""
         return (
             f'<div class="gencore-slider" id="{uid}">{caption}'
-            f'<img alt="{html.escape(self.title or "slider frame")}" style="{style}image-rendering:pixelated" '
+            f'<img alt="{html.escape(self.alt or "slider frame")}" style="{style}image-rendering:pixelated" '
             f'src="data:image/png;base64,{frames[start]}">{controls}<script>{script}</script></div>'
         )
 
@@ -122,7 +131,8 @@ class SliderView:
             image.layout.width = f"{self.width}px"
         sliders = [
             w.SelectionSlider(
-                options=[(_label(v), i) for i, v in enumerate(vals)], value=self.initial[name], description=name
+                options=[(_label(v), i) for i, v in enumerate(vals)], value=self.initial[name],
+                description=self.labels[name],
             )
             for name, vals in self.params.items()
         ]
@@ -155,6 +165,8 @@ def slider(
     initial: dict | None = None,
     width: int | None = None,
     title: str = "",
+    labels: dict[str, str] | None = None,
+    alt: str = "",
     **params: Sequence,
 ) -> SliderView:
     """A slider over each keyword's values; ``render(**values)`` returns a frame.
@@ -162,9 +174,13 @@ def slider(
     A frame is a matplotlib Figure, an image tensor in [-1, 1], an array in
     [0, 1], or PNG bytes. Example::
 
-        slider(lambda z1, z2: vae.decode_mean(torch.tensor([[z1, z2]])), z1=grid, z2=grid)
+        slider(lambda z1, z2: vae.decode_mean(torch.tensor([[z1, z2]])), z1=grid, z2=grid,
+               labels={"z1": "z₁", "z2": "z₂"}, alt="decoded digit at (z₁, z₂)")
+
+    ``labels`` maps parameter names to what the reader sees (a symbol and its
+    meaning); ``alt`` is the image's alt text (what the figure shows).
     """
-    return SliderView(render, params, initial=initial, width=width, title=title)
+    return SliderView(render, params, initial=initial, width=width, title=title, labels=labels, alt=alt)
 
 
 def latent_slider(
@@ -176,6 +192,8 @@ def latent_slider(
     base: torch.Tensor | None = None,
     width: int = 168,
     title: str = "",
+    labels: dict[str, str] | None = None,
+    alt: str = "",
 ) -> SliderView:
     """Slide latent coordinates ``dims`` of ``z`` (others fixed at ``base``, default 0) through ``decode``.
 
@@ -190,7 +208,16 @@ def latent_slider(
             z[d] = float(kw[f"z{d + 1}"])
         return decode(z.unsqueeze(0))[0].cpu()
 
-    return slider(render, width=width, title=title, **{f"z{d + 1}": list(values) for d in dims})
+    subscript = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+    default = {f"z{d + 1}": f"z{str(d + 1).translate(subscript)}" for d in dims}
+    return slider(
+        render,
+        width=width,
+        title=title,
+        labels={**default, **(labels or {})},
+        alt=alt or f"the image decoded from z as {', '.join(default.values())} move",
+        **{f"z{d + 1}": list(values) for d in dims},
+    )
 
 
 def snapshot_slider(
@@ -199,6 +226,7 @@ def snapshot_slider(
     *,
     width: int | None = None,
     title: str = "",
+    alt: str = "",
 ) -> SliderView:
     """A slider over training snapshots ``[(step, value), ...]`` from :class:`gencore.train.History`."""
     by_step = dict(snapshots)
@@ -208,4 +236,6 @@ def snapshot_slider(
         initial={"step": list(by_step)[-1]},
         width=width,
         title=title,
+        labels={"step": "training step"},
+        alt=alt or title,
     )
