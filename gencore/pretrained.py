@@ -1,83 +1,139 @@
 """Shipped weights: ``gencore.pretrained.load(name)`` returns a ready model.
 
-Each model has a safetensors file in ``gencore/weights/`` and an entry in
-``gencore/weights/manifest.json``: the recipe and config that trained it, the
-seed, steps, device, wall time, library versions, metrics measured on it, and
-the file's sha256. ``make weights`` (``python -m gencore train NAME``)
-rebuilds them.
+A shipped model is a set of named *parts* (a GAN's ``generator`` and ``critic``;
+a CycleGAN's two generators and two discriminators), one of which is its *main*
+part. ``gencore/weights/manifest.json`` holds, per model::
+
+    recipe, description, main, config (the recipe's, by section), seed, steps,
+    device, wall time, torch version, metrics, curves,
+    parts: {part: {arch, config, file, sha256, tensors_sha256}},
+    measured_with: {other shipped model: sha256 of its main part}   # metrics that used it
+
+:func:`load` builds a part with :func:`gencore.models.build` and fills it from its
+safetensors file after checking the file's sha256 and metadata; nothing here
+knows how a model is trained (that is :mod:`gencore.recipes`). ``make weights`` /
+``python -m gencore train NAME --replace`` rebuilds them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
 import torch
 
 import gencore
-from gencore import checkpoint
+from gencore import checkpoint, models
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 MANIFEST = WEIGHTS_DIR / "manifest.json"
+RESTORE = "restore the shipped files with `git checkout gencore/weights` or rebuild them with `make weights`"
+
+#: keys every manifest entry and every part must have
+ENTRY_KEYS = ("recipe", "main", "parts", "config", "metrics")
+PART_KEYS = ("arch", "config", "file", "sha256")
 
 
-def manifest() -> dict[str, dict]:
-    """The manifest: name -> entry."""
-    if not MANIFEST.exists():
-        return {}
-    return json.loads(MANIFEST.read_text())
+@contextlib.contextmanager
+def manifest_lock(manifest: Path | None = None):
+    """An exclusive lock on the manifest (a ``.lock`` file beside it) while entries are read and rewritten."""
+    path = Path(manifest or MANIFEST).with_suffix(".json.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock, the atomic replace still protects readers
+            yield
+            return
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def manifest(path: Path | None = None) -> dict[str, dict]:
+    """The manifest: name -> entry. A missing or unreadable manifest raises an error that says how to restore it."""
+    path = Path(path or MANIFEST)
+    if not path.is_file():
+        raise FileNotFoundError(f"the manifest {path} is missing: {RESTORE}")
+    try:
+        m = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"the manifest {path} is truncated or corrupt ({err}): {RESTORE}") from None
+    if not isinstance(m, dict):
+        raise ValueError(f"the manifest {path} is not a JSON object of entries: {RESTORE}")
+    return m
 
 
 def names() -> list[str]:
+    """The shipped models."""
     return sorted(manifest())
 
 
 def entry(name: str) -> dict:
+    """The manifest entry of shipped model ``name``, checked for completeness."""
     m = manifest()
     if name not in m:
         raise KeyError(f"no shipped model named {name!r}; shipped models: {', '.join(sorted(m)) or 'none'}")
-    return m[name]
+    e = m[name]
+    missing = [k for k in ENTRY_KEYS if k not in e]
+    missing += [f"parts.{p}.{k}" for p, pe in e.get("parts", {}).items() for k in PART_KEYS if k not in pe]
+    if missing:
+        raise ValueError(f"the manifest entry of {name!r} in {MANIFEST} lacks {', '.join(missing)}: {RESTORE}")
+    return e
 
 
-def record(name: str, new_entry: dict) -> None:
-    """Add or replace one manifest entry (used by ``python -m gencore train``)."""
-    m = manifest()
-    m[name] = new_entry
-    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
-    MANIFEST.write_text(json.dumps(dict(sorted(m.items())), indent=2) + "\n")
-
-
-def load(name: str, device: torch.device | str | None = None) -> torch.nn.Module:
-    """The shipped model ``name`` with its weights, in eval mode, on ``device``.
-
-    Every generative model returned has ``.sample(n, *, seed=None)``.
-    """
-    from gencore.recipes import recipe
-
+def parts(name: str) -> list[str]:
+    """The part names of shipped model ``name``, main part first."""
     e = entry(name)
-    return _ready(recipe(e["recipe"]).build(e["config"]), name, e["file"], e.get("sha256"), device)
+    return [e["main"], *sorted(p for p in e["parts"] if p != e["main"])]
 
 
-def _ready(model, name: str, file: str, sha: str | None, device) -> torch.nn.Module:
-    """Load ``file`` into ``model`` (checking its sha256) and return it in eval mode on ``device``."""
+def load(name: str, part: str | None = None, device: torch.device | str | None = None) -> torch.nn.Module:
+    """Part ``part`` (default: the main part) of shipped model ``name`` with its weights, in eval mode.
+
+    Every generative main part returned has ``.sample(n, *, seed=None)``.
+    """
+    e = entry(name)
+    part = e["main"] if part is None else part
+    if part not in e["parts"]:
+        raise KeyError(f"shipped model {name!r} has no part {part!r}; its parts: {', '.join(parts(name))}")
+    p = e["parts"][part]
+    model = models.build(p["arch"], p["config"])
     checkpoint.load_into(
         model,
-        WEIGHTS_DIR / file,
-        expected_sha256=sha,
-        rebuild_hint=f"Rebuild it with `make weights` or `python -m gencore train {name}`.",
+        WEIGHTS_DIR / p["file"],
+        expected_sha256=p["sha256"],
+        expected_metadata={"name": name, "part": part},
+        rebuild_hint=f"To fix it, {RESTORE} (or `python -m gencore train {name} --replace`).",
     )
     return model.to(device or gencore.device()).eval()
 
 
-def load_critic(name: str, device: torch.device | str | None = None) -> torch.nn.Module:
-    """The discriminator (or WGAN critic) trained with the shipped GAN ``name``, in eval mode."""
-    from gencore.recipes import recipe
+def load_parts(name: str, device: torch.device | str | None = None) -> dict[str, torch.nn.Module]:
+    """Every part of shipped model ``name``: {part: module}, main part first."""
+    return {p: load(name, p, device) for p in parts(name)}
 
+
+def main_sha256(name: str) -> str:
+    """The sha256 of the main part's file of shipped model ``name`` (what ``measured_with`` records)."""
     e = entry(name)
-    r = recipe(e["recipe"])
-    if "critic_file" not in e or r.build_critic is None:
-        raise KeyError(
-            f"{name!r} ships no discriminator/critic; models that do: "
-            f"{', '.join(n for n, x in manifest().items() if 'critic_file' in x) or 'none'}"
-        )
-    return _ready(r.build_critic(e["config"]), name, e["critic_file"], e.get("critic_sha256"), device)
+    return e["parts"][e["main"]]["sha256"]
+
+
+def stale_measurements(name: str) -> list[str]:
+    """The shipped models that ``name``'s metrics were measured with and that have changed since."""
+    e = entry(name)
+    return [other for other, sha in e.get("measured_with", {}).items() if main_sha256(other) != sha]
+
+
+def record(name: str, new_entry: dict, *, weights_dir: Path | None = None) -> None:
+    """Add or replace one manifest entry, under the manifest lock, written atomically."""
+    path = Path(weights_dir or WEIGHTS_DIR) / "manifest.json"
+    with manifest_lock(path):
+        m = manifest(path) if path.exists() else {}
+        m[name] = new_entry
+        text = json.dumps(dict(sorted(m.items())), indent=2, ensure_ascii=False) + "\n"
+        checkpoint.atomic_write(path, lambda tmp: Path(tmp).write_text(text))

@@ -16,36 +16,25 @@ Every method shares the networks, optimizer, batch size, learning-rate schedule 
 the exponential moving average of G's weights that samples are drawn from
 (:data:`BASE`); :data:`METHODS` holds what differs. :func:`train_toy_gan` returns the
 generator (the average), the training history (with snapshots of samples for a
-slider) and :func:`gencore.metrics.mode_coverage` on 2,500 samples. :func:`benchmark`
-runs every method × mixture × seed and summarizes; ``python -m gencore.toygan --out FILE``
-writes that record as JSON (the chapter reads ``gencore/weights/mode_collapse_results.json``).
+slider) and :func:`gencore.metrics.mode_coverage` on 2,500 samples. The learning-rate
+decay and the average are training hooks (:class:`gencore.train.LinearDecay`,
+:class:`gencore.train.EMA`). The five-seed grid of runs behind the chapter's table is
+:mod:`gencore.bench.mode_collapse` (``python -m gencore bench mode-collapse``).
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import copy
-import json
 import math
-import multiprocessing
-import os
-import platform
-import sys
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
 
-import numpy as np
 import torch
 
 import gencore
-from gencore.data import mixture
+from gencore.data import mixture, mixture_stream
 from gencore.metrics import mode_coverage
 from gencore.models.toy import MinibatchStdDiscriminator, MLPDiscriminator, MLPGenerator
-from gencore.train import History, Phase, gan_phases, train
+from gencore.train import EMA, History, LinearDecay, gan_phases, train
 
 __all__ = [
     "ToyGANConfig",
@@ -54,9 +43,8 @@ __all__ = [
     "METHODS",
     "BENCHMARK_METHODS",
     "config_for",
-    "mixture_batches",
+    "config_dict",
     "train_toy_gan",
-    "benchmark",
 ]
 
 
@@ -108,15 +96,6 @@ def config_for(method: str, **overrides) -> ToyGANConfig:
     return replace(BASE, **{**METHODS[method], **overrides})
 
 
-def mixture_batches(name: str, batch_size: int, seed: int) -> Iterator[torch.Tensor]:
-    """Endless fresh batches ``(batch_size, 2)`` from a toy mixture (uniform over its modes)."""
-    means, std = mixture(name)
-    gen = torch.Generator().manual_seed(seed)
-    while True:
-        y = torch.randint(len(means), (batch_size,), generator=gen)
-        yield means[y] + std * torch.randn(batch_size, 2, generator=gen)
-
-
 @dataclass
 class ToyGANResult:
     """A trained generator, its history (losses, snapshots ``(step, (n_snapshot, 2))``) and its metrics."""
@@ -141,48 +120,6 @@ class ToyGANResult:
             "cpu_time_s": round(self.cpu_time_s, 2),
             **{k: (round(v, 5) if isinstance(v, float) else v) for k, v in self.metrics.items()},
         }
-
-
-def _lr_decay(optimizers: list[torch.optim.Optimizer], steps: int, decay_from: float) -> Phase:
-    """A phase that scales the learning rates linearly to 0 over the last (1 − decay_from) of the steps."""
-    base = [[g["lr"] for g in opt.param_groups] for opt in optimizers]
-    start = int(decay_from * steps)
-    done = [0]
-
-    def update(_batch) -> dict[str, float]:
-        done[0] += 1
-        scale = min(1.0, max(0.0, (steps - done[0]) / max(1, steps - start)))
-        for opt, lrs in zip(optimizers, base):
-            for group, lr in zip(opt.param_groups, lrs):
-                group["lr"] = lr * scale
-        return {}
-
-    return Phase("lr", update)
-
-
-def _ema_copy(G: torch.nn.Module, decay: float, phases: list[Phase]) -> torch.nn.Module:
-    """A frozen copy of G whose weights follow an exponential moving average of G's, updated by a new phase.
-
-    After t updates the average moves by 1 − min(decay, (1 + t)/(10 + t)) toward
-    G: a short memory early on, so that the random initial weights fade out even
-    in a run of a few hundred steps, and ``decay`` (a memory of about
-    1/(1 − decay) steps) after that.
-    """
-    if not 0.0 < decay < 1.0:
-        raise ValueError(f"ema must be in (0, 1), got {decay}")
-    G_ema = copy.deepcopy(G).requires_grad_(False)
-    done = [0]
-
-    def update(_batch) -> dict[str, float]:
-        beta = min(decay, (1 + done[0]) / (10 + done[0]))
-        done[0] += 1
-        with torch.no_grad():
-            for p_ema, p in zip(G_ema.parameters(), G.parameters()):
-                p_ema.lerp_(p, 1.0 - beta)
-        return {}
-
-    phases.append(Phase("ema", update))
-    return G_ema
 
 
 def _discriminator(cfg: ToyGANConfig) -> torch.nn.Module:
@@ -218,9 +155,11 @@ def train_toy_gan(
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas)
     phases = gan_phases(G, D, opt_g, opt_d, loss=cfg.loss, n_critic=cfg.n_critic, gp_weight=cfg.gp_weight)
-    phases.append(_lr_decay([opt_g, opt_d], cfg.steps, cfg.decay_from))
+    hooks = [LinearDecay([opt_g, opt_d], cfg.steps, cfg.decay_from)]
     if cfg.ema:
-        G = _ema_copy(G, cfg.ema, phases)  # the phases train the original; snapshots and samples use the average
+        ema = EMA(G, cfg.ema)  # the phases train G; snapshots and samples use the average
+        hooks.append(ema)
+        G = ema.average
     z_fixed = torch.randn(cfg.n_snapshot, cfg.latent_dim, generator=torch.Generator().manual_seed(seed)).to(dev)
 
     def snapshot() -> torch.Tensor:
@@ -228,8 +167,8 @@ def train_toy_gan(
             return G(z_fixed).cpu()
 
     every = max(1, math.ceil(cfg.steps / cfg.n_snapshots))  # n_snapshots − 1 on the way, one at the end
-    batches = mixture_batches(mixture_name, cfg.batch_size, seed)
-    history = train(phases, batches, cfg.steps, snapshot=snapshot, snapshot_every=every, progress=progress)
+    batches = mixture_stream(mixture_name, cfg.batch_size, seed)
+    history = train(phases, batches, cfg.steps, hooks=hooks, snapshot=snapshot, snapshot_every=every, progress=progress)
     samples = G.sample(cfg.n_eval, seed=10_000 + seed).cpu()
     metrics = mode_coverage(samples, means, std)
     return ToyGANResult(G, history, metrics, cfg, method, mixture_name, seed, time.process_time() - cpu0)
@@ -240,99 +179,3 @@ def config_dict(cfg: ToyGANConfig) -> dict:
     d = asdict(cfg)
     d["betas"] = list(d["betas"])
     return d
-
-
-def summarize(runs: Sequence[dict]) -> list[dict]:
-    """Mean and (population) standard deviation over seeds, per method and mixture, of each measured number."""
-    keys = ("modes", "hq", "reverse_kl", "spread", "wall_time_s", "cpu_time_s")
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for r in runs:
-        groups.setdefault((r["method"], r["mixture"]), []).append(r)
-    out = []
-    for (method, mix), rs in groups.items():
-        row: dict = {"method": method, "mixture": mix, "seeds": [r["seed"] for r in rs]}
-        for k in keys:
-            v = np.array([r[k] for r in rs], dtype=float)
-            with np.errstate(invalid="ignore"):  # a run with no high-quality sample: reverse_kl inf, spread nan
-                row[f"{k}_mean"], row[f"{k}_std"] = round(float(v.mean()), 4), round(float(v.std()), 4)
-        row["modes_min"] = int(min(r["modes"] for r in rs))
-        out.append(row)
-    return out
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
-
-
-def _run(job: tuple[str, str, int, dict]) -> dict:
-    """One benchmark run on one torch thread (top level, so a worker process can import it)."""
-    method, mix, seed, overrides = job
-    torch.set_num_threads(1)
-    return train_toy_gan(method, mix, seed, progress=False, **overrides).summary()
-
-
-def benchmark(
-    methods: Sequence[str] = BENCHMARK_METHODS,
-    mixtures: Sequence[str] = ("ring8", "grid25"),
-    seeds: Sequence[int] = range(5),
-    *,
-    jobs: int = 1,
-    log=print,
-    **overrides,
-) -> dict:
-    """Train every method × mixture × seed, each run on one thread, and record runs, summary and settings.
-
-    ``jobs`` > 1 runs that many runs at once in worker processes (each still on one
-    thread); a run's result does not depend on it, but its wall time does when the
-    workers share too few cores.
-    """
-    if not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
-    todo = [(method, mix, seed, overrides) for mix in mixtures for method in methods for seed in seeds]
-    threads = torch.get_num_threads()
-    runs = []
-    try:
-        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) if jobs > 1 else None
-        with pool or contextlib.nullcontext():
-            for summary in (pool.map if pool else map)(_run, todo):
-                runs.append(summary)
-                log(json.dumps(summary))
-    finally:
-        torch.set_num_threads(threads)
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{_cpu_name()}, {os.cpu_count()} cores, {jobs} run(s) at a time on 1 torch thread each, "
-        f"torch {torch.__version__}, device {gencore.device()}",
-        "configs": {m: config_dict(config_for(m, **overrides)) for m in methods},
-        "summary": summarize(runs),
-        "runs": runs,
-    }
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m gencore.toygan", description="toy-GAN mode-coverage benchmark")
-    p.add_argument("--out", default="_build/mode_collapse_results.json")
-    p.add_argument("--methods", nargs="*", default=list(BENCHMARK_METHODS))
-    p.add_argument("--mixtures", nargs="*", default=["ring8", "grid25"])
-    p.add_argument("--seeds", type=int, default=5, help="seeds 0 .. N-1")
-    p.add_argument("--jobs", type=int, default=1, help="runs at once, in worker processes (at most one per core)")
-    args = p.parse_args(argv)
-    if args.jobs < 1:
-        p.error(f"--jobs must be at least 1, got {args.jobs}")
-    record = benchmark(args.methods, args.mixtures, range(args.seeds), jobs=args.jobs)
-    command = "python -m gencore.toygan " + " ".join(argv if argv is not None else sys.argv[1:])
-    record = {"command": command, **record}
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(record, f, indent=1)
-        f.write("\n")
-    print(f"wrote {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -131,7 +131,8 @@ class SliderView:
             image.layout.width = f"{self.width}px"
         sliders = [
             w.SelectionSlider(
-                options=[(_label(v), i) for i, v in enumerate(vals)], value=self.initial[name],
+                options=[(_label(v), i) for i, v in enumerate(vals)],
+                value=self.initial[name],
                 description=self.labels[name],
             )
             for name, vals in self.params.items()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from gencore.data.base import Data
 from gencore.data.idx import load_mnist_idx, read_idx, write_idx
 from gencore.data.images import load_digits, load_mnist5k
-from gencore.data.toy2d import MIXTURES, load_toy2d, mixture, toy2d
+from gencore.data.toy2d import MIXTURES, load_toy2d, mixture, mixture_stream, toy2d
 
 __all__ = [
     "Data",
@@ -21,6 +21,7 @@ __all__ = [
     "names",
     "toy2d",
     "mixture",
+    "mixture_stream",
     "MIXTURES",
     "read_idx",
     "write_idx",

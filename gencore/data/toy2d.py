@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import torch
 
@@ -62,3 +63,18 @@ def load_toy2d(name: str, n: int = 2500, seed: int | None = None) -> Data:
     y = torch.randint(len(means), (n,), generator=gen)
     x = means[y] + std * torch.randn(n, 2, generator=gen)
     return Data(name, "all", x, y, {"means": means.clone(), "std": std})
+
+
+def mixture_stream(name: str, batch_size: int, seed: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless fresh batches ``(x (batch_size, 2), y (batch_size,))`` from a toy mixture.
+
+    Components ``y`` are uniform over the modes; ``x = μ_y + σ ε``. The stream for a
+    given ``seed`` is always the same (its own ``torch.Generator``).
+    """
+    means, std = mixture(name)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    gen = torch.Generator().manual_seed(seed)
+    while True:
+        y = torch.randint(len(means), (batch_size,), generator=gen)
+        yield means[y] + std * torch.randn(batch_size, 2, generator=gen), y

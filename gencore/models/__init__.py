@@ -1,7 +1,57 @@
-"""``nn.Module``s only, one file per family."""
+"""``nn.Module``s only, one file per family, and :func:`build`, which makes any shipped architecture.
 
+A shipped model's manifest entry names each part's architecture and its config
+(a JSON dict of the config dataclass's fields); ``build(arch, config)`` turns them
+back into a module, so loading shipped weights needs only this package and
+:mod:`gencore.checkpoint`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields
+
+from torch import nn
+
+from gencore.models.classifier import MNISTClassifier
+from gencore.models.dcgan import Critic, DCGANConfig, Discriminator, Generator
 from gencore.models.linear_gaussian import LinearGaussian
-from gencore.models.toy import MLPDiscriminator, MLPGenerator
-from gencore.models.vae import VAE
+from gencore.models.toy import MinibatchStdDiscriminator, MLPDiscriminator, MLPGenerator
+from gencore.models.vae import VAE, VAEConfig
 
-__all__ = ["VAE", "LinearGaussian", "MLPGenerator", "MLPDiscriminator"]
+__all__ = ["VAE", "LinearGaussian", "MLPGenerator", "MLPDiscriminator", "build", "ARCHITECTURES"]
+
+
+def _dataclass_config(cls, config: dict):
+    """``cls(**config)`` with JSON lists turned back into the tuples the dataclass uses; unknown keys rejected."""
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(config) - names)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} fields {unknown}; fields: {sorted(names)}")
+    return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in config.items()})
+
+
+def _critic(config: dict) -> Critic:
+    config = dict(config)
+    norm = config.pop("norm", "none")
+    return Critic(_dataclass_config(DCGANConfig, config), norm=norm)
+
+
+#: architecture name -> function building the module from its config dict
+ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {
+    "vae": lambda c: VAE(_dataclass_config(VAEConfig, c)),
+    "mnist-classifier": lambda c: MNISTClassifier(**c),
+    "dcgan-generator": lambda c: Generator(_dataclass_config(DCGANConfig, c)),
+    "dcgan-discriminator": lambda c: Discriminator(_dataclass_config(DCGANConfig, c)),
+    "dcgan-critic": _critic,
+    "mlp-generator": lambda c: MLPGenerator(**c),
+    "mlp-discriminator": lambda c: MLPDiscriminator(**c),
+    "mbstd-discriminator": lambda c: MinibatchStdDiscriminator(**c),
+}
+
+
+def build(arch: str, config: dict | None = None) -> nn.Module:
+    """The module of architecture ``arch`` (a key of :data:`ARCHITECTURES`) with ``config`` (a dict)."""
+    if arch not in ARCHITECTURES:
+        raise KeyError(f"unknown architecture {arch!r}; known: {', '.join(sorted(ARCHITECTURES))}")
+    return ARCHITECTURES[arch](dict(config or {}))

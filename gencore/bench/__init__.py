@@ -1,36 +1,28 @@
 """``make bench``: time every chapter, then run the registered benchmarks.
 
-Speed and quality targets live here, not in timed tests. Results are printed
-as tables and written as JSON (default ``_build/bench.json``).
+Speed and quality targets live here, not in timed tests. ``python -m gencore bench
+[NAME ...]`` runs the named benchmarks (all when none is named) after timing the
+chapters; results are printed and written as JSON (default ``_build/bench.json``).
+A benchmark is a function ``fn(**options) -> dict`` registered with :func:`benchmark`;
+the registered ones live in the modules of this package, one per topic.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-import torch
+# Modules that register benchmarks when imported, one per topic.
+from gencore.bench import image_models, mode_collapse  # noqa: F401
+from gencore.bench.registry import BENCHMARKS, benchmark, machine
 
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["BENCHMARKS", "benchmark", "machine", "chapters", "time_chapter", "main", "CHAPTER_LIMIT_S"]
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 CHAPTER_LIMIT_S = 90.0
-
-#: name -> function returning a JSON-able dict; registered with :func:`benchmark`
-BENCHMARKS: dict[str, Callable[[], dict]] = {}
-
-
-def benchmark(name: str):
-    """Decorator: register ``fn() -> dict`` as benchmark ``name``."""
-
-    def wrap(fn: Callable[[], dict]) -> Callable[[], dict]:
-        BENCHMARKS[name] = fn
-        return fn
-
-    return wrap
 
 
 def chapters() -> list[Path]:
@@ -55,35 +47,23 @@ def time_chapter(path: Path, timeout: int = 600) -> float:
     return time.perf_counter() - t0
 
 
-def _load_benchmark_modules() -> None:
-    # Modules that register benchmarks when imported.
-    import importlib
-
-    for mod in ("gencore.benchmarks",):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as err:
-            if err.name != mod:
-                raise
-
-
 def main(
+    names: list[str] | None = None,
+    *,
     chapters: list[str] | None = None,
-    out: str = "_build/bench.json",
     skip_chapters: bool = False,
-    only: list[str] | None = None,
+    out: str = "_build/bench.json",
+    options: dict | None = None,
 ) -> int:
-    results: dict = {
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(),
-            "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
-            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-        },
-        "chapters": {},
-        "benchmarks": {},
-    }
+    """Time the chapters (unless ``skip_chapters``), run benchmarks ``names`` (all if empty), write ``out``.
+
+    ``options`` are passed to every benchmark that accepts them (e.g. ``jobs``).
+    Returns 0, or 1 when a chapter is over :data:`CHAPTER_LIMIT_S` or a benchmark reports ``ok: false``.
+    """
+    unknown = sorted(set(names or []) - set(BENCHMARKS))
+    if unknown:
+        raise KeyError(f"unknown benchmarks {unknown}; known: {', '.join(BENCHMARKS)}")
+    results: dict = {"machine": machine(), "chapters": {}, "benchmarks": {}}
     ok = True
     if not skip_chapters:
         paths = globals()["chapters"]()
@@ -93,20 +73,17 @@ def main(
         for p in paths:
             s = time_chapter(p)
             results["chapters"][p.stem] = round(s, 1)
-            flag = "" if s <= CHAPTER_LIMIT_S else "  OVER"
             ok &= s <= CHAPTER_LIMIT_S
-            print(f"{p.stem:<28}{s:>10.1f}{flag}", flush=True)
-    _load_benchmark_modules()
-    unknown = sorted(set(only or []) - set(BENCHMARKS))
-    if unknown:
-        raise KeyError(f"unknown benchmarks {unknown}; known: {', '.join(BENCHMARKS)}")
+            print(f"{p.stem:<28}{s:>10.1f}{'' if s <= CHAPTER_LIMIT_S else '  OVER'}", flush=True)
     for name, fn in BENCHMARKS.items():
-        if only is not None and name not in only:
+        if names and name not in names:
             continue
         print(f"\n== benchmark {name}", flush=True)
         t0 = time.perf_counter()
-        res = fn()
+        accepted = fn.__code__.co_varnames[: fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount]
+        res = fn(**{k: v for k, v in (options or {}).items() if k in accepted and v is not None})
         res["wall_time_s"] = round(time.perf_counter() - t0, 1)
+        ok &= bool(res.get("ok", True))
         results["benchmarks"][name] = res
         print(json.dumps(res, indent=2))
     Path(out).parent.mkdir(parents=True, exist_ok=True)

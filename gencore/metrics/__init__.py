@@ -1,0 +1,43 @@
+"""Metrics on samples, by topic; every public name is re-exported here.
+
+- :mod:`~gencore.metrics.coverage`: coverage of a mixture with known modes (``mode_coverage``);
+- :mod:`~gencore.metrics.distances`: between two sample sets (exact ``wasserstein``,
+  ``frechet_distance``, ``critic_gap``);
+- :mod:`~gencore.metrics.images`: with the shipped domain classifier (``fid``,
+  ``inception_score``, ``perceptual_path_length``, ``class_histogram``...) and
+  ``laplacian_sharpness``.
+"""
+
+from gencore.metrics.coverage import mode_coverage
+from gencore.metrics.distances import critic_gap, frechet_distance, wasserstein
+from gencore.metrics.images import (
+    class_histogram,
+    classifier_outputs,
+    fid,
+    fid_infinity,
+    fid_versus_n,
+    inception_score,
+    kl_from_uniform,
+    laplacian_sharpness,
+    path_lengths,
+    perceptual_path_length,
+    sample_summary,
+)
+
+__all__ = [
+    "mode_coverage",
+    "wasserstein",
+    "frechet_distance",
+    "critic_gap",
+    "laplacian_sharpness",
+    "classifier_outputs",
+    "fid",
+    "inception_score",
+    "perceptual_path_length",
+    "path_lengths",
+    "class_histogram",
+    "kl_from_uniform",
+    "sample_summary",
+    "fid_versus_n",
+    "fid_infinity",
+]

@@ -1,0 +1,99 @@
+"""Distances between two sets of samples.
+
+Exact Wasserstein distances between two empirical distributions (equal weights),
+by linear programming with POT's ``ot.emd2``:
+
+    W_p(a, b) = ( min_{γ ∈ Π(a, b)} Σ_ij γ_ij ‖a_i − b_j‖₂^p )^{1/p}
+
+The Fréchet distance between Gaussians fitted to two feature sets (FID when the
+features are a classifier's; ``book/evaluation.ipynb``):
+
+    FD(a, b) = ‖μ_a − μ_b‖₂² + Tr(Σ_a + Σ_b − 2 (Σ_a Σ_b)^{1/2})
+
+(one source writes ‖μ_a − μ_b‖ without the square: the mean term is squared.)
+
+A critic's gap E_a[f] − E_b[f], the batch estimate of the Kantorovich–Rubinstein dual
+``sup_{‖f‖_L ≤ 1} E_a[f] − E_b[f] = W_1`` when f is 1-Lipschitz (``book/wgan_gp.ipynb``).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import torch
+
+from gencore.metrics.arrays import points as _points
+
+
+def wasserstein(samples_a, samples_b, p: int = 1) -> float:
+    """Eq. (wp): the exact p-Wasserstein distance between two point clouds (uniform weights).
+
+    ``samples_a`` ``(N, d)`` and ``samples_b`` ``(M, d)`` (1-D arrays are read as
+    points in R^1); ``p`` is 1 or 2; ground cost: Euclidean distance to the power
+    ``p``. Solved exactly by POT's network simplex ``ot.emd2``: O(N·M) memory,
+    fine up to a few thousand points.
+    """
+    import ot
+
+    if p not in (1, 2):
+        raise ValueError(f"p must be 1 or 2, got {p!r}")
+    a = _points(samples_a, "samples_a")
+    b = _points(samples_b, "samples_b", dim=a.shape[1])
+    cost = ot.dist(a, b, metric="euclidean")
+    if p == 2:
+        cost = cost**2
+    wa = np.full(len(a), 1.0 / len(a))
+    wb = np.full(len(b), 1.0 / len(b))
+    value = float(ot.emd2(wa, wb, cost, numItermax=10_000_000))
+    return value ** (1.0 / p)
+
+
+def frechet_distance(feats_a, feats_b, eps: float = 1e-6) -> float:
+    """Eq. (fd) between Gaussians fitted to two feature sets ``(N, d)`` and ``(M, d)``.
+
+    Numerics as pytorch-fid: ``scipy.linalg.sqrtm`` of Σ_a Σ_b; if that is not
+    finite, ``eps`` is added to both diagonals; a complex result whose
+    imaginary diagonal exceeds 1e-3 raises ``ValueError``.
+    """
+    from scipy import linalg
+
+    a, b = _points(feats_a, "feats_a"), _points(feats_b, "feats_b", dim=_points(feats_a, "feats_a").shape[1])
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError("each feature set needs at least 2 rows to estimate a covariance")
+    if min(len(a), len(b)) <= a.shape[1]:
+        warnings.warn(
+            f"Fréchet distance from {len(a)} and {len(b)} samples of {a.shape[1]}-d features: with no more samples "
+            "than dimensions the covariance is singular and the value is dominated by its bias; use more samples",
+            stacklevel=2,
+        )
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    s_a, s_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    with warnings.catch_warnings():
+        # Dead ReLU features make the covariances singular; scipy then warns even when the
+        # root is accurate. Accuracy is checked below (finite, small imaginary part).
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(s_a @ s_b)
+    if not np.isfinite(covmean).all():
+        offset = np.eye(len(s_a)) * eps
+        covmean = linalg.sqrtm((s_a + offset) @ (s_b + offset))
+    if np.iscomplexobj(covmean):
+        if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
+            raise ValueError(
+                f"matrix square root has a large imaginary part ({np.abs(covmean.imag).max():.3g}); "
+                "use more samples than feature dimensions or a larger eps"
+            )
+        covmean = covmean.real
+    diff = mu_a - mu_b
+    return float(diff @ diff + np.trace(s_a) + np.trace(s_b) - 2 * np.trace(covmean))
+
+
+@torch.no_grad()
+def critic_gap(critic, samples_a: torch.Tensor, samples_b: torch.Tensor) -> float:
+    """E_a[f] − E_b[f] for a critic f (N, ...) -> (N,), evaluated in eval mode (restored afterwards)."""
+    was_training = critic.training
+    critic.eval()
+    try:
+        return (critic(samples_a).mean() - critic(samples_b).mean()).item()
+    finally:
+        critic.train(was_training)

@@ -1,0 +1,211 @@
+"""Image metrics with the book's domain classifier (``book/evaluation.ipynb``).
+
+    IS   = exp( E_x KL(p(y|x) ‖ p(y)) ),  p(y) = E_x p(y|x)
+         = exp( H(p̄) − E_x H(p(y|x)) ) ≤ K,   p̄(y) = E_x p(y|x)
+    PPL  = E_{z1,z2,t} [ d(G(slerp(z1, z2, t)), G(slerp(z1, z2, t + ε))) / ε² ],  t ~ U(0, 1)
+    E[FID_n] ≈ FID_∞ + k / n        (Chong & Forsyth, 2020)
+
+FID is :func:`gencore.metrics.frechet_distance` of the 128-d penultimate features of the
+shipped ``mnist-classifier`` rather than Inception-v3's (which knows nothing of digits and
+needs a download); IS uses its class probabilities; PPL uses the squared distance between
+its features as d, where StyleGAN uses LPIPS. Numbers are therefore comparable within this
+book, not with published FIDs.
+
+Sharpness of images (``book/vae.ipynb``, the blur of a VAE), the mean absolute discrete
+Laplacian of the intensities u = (x + 1)/2 in [0, 1]:
+
+    S(x) = mean_{i,j} |u_{i-1,j} + u_{i+1,j} + u_{i,j-1} + u_{i,j+1} − 4 u_{i,j}|
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from gencore.latent import slerp
+from gencore.metrics.arrays import points as _points
+from gencore.metrics.distances import frechet_distance
+
+
+def laplacian_sharpness(images: torch.Tensor) -> torch.Tensor:
+    """Eq. (sharpness): per-image mean |Laplacian| of ``images`` ``(N, C, H, W)`` in [-1, 1] -> ``(N,)``.
+
+    Computed on intensities (x + 1)/2 in [0, 1] over the interior pixels (no
+    padding), channels averaged. A constant image scores 0; blurring lowers the
+    score; a binary checkerboard scores the maximum, 4.
+    """
+    x = torch.as_tensor(images).detach().float()
+    if x.ndim != 4:
+        raise ValueError(f"expected images of shape (N, C, H, W), got {tuple(x.shape)}")
+    kernel = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]], device=x.device)
+    u = ((x + 1) / 2).flatten(0, 1).unsqueeze(1)  # (N·C, 1, H, W)
+    lap = torch.nn.functional.conv2d(u, kernel.view(1, 1, 3, 3))
+    return lap.abs().mean(dim=(1, 2, 3)).view(x.shape[0], x.shape[1]).mean(1)
+
+
+@torch.no_grad()
+def classifier_outputs(classifier, images: torch.Tensor, batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """Features ``(N, 128)`` and class probabilities ``(N, 10)`` of images ``(N, 1, 28, 28)`` in [-1, 1]."""
+    dev = next(classifier.parameters()).device
+    was_training = classifier.training
+    classifier.eval()
+    feats, probs = [], []
+    for i in range(0, len(images), batch_size):
+        f = classifier.features(images[i : i + batch_size].to(dev))
+        feats.append(f.cpu())
+        probs.append(torch.softmax(classifier.head(f), dim=1).cpu())
+    classifier.train(was_training)
+    return torch.cat(feats).double().numpy(), torch.cat(probs).double().numpy()
+
+
+def fid(images: torch.Tensor, reference_features, classifier, batch_size: int = 500) -> float:
+    """FID of ``images`` (N, 1, 28, 28) in [-1, 1] against ``reference_features`` (M, d) of real images.
+
+    The features of ``images`` are the ``classifier``'s (:func:`classifier_outputs`);
+    compute the reference features once with the same classifier and reuse them.
+    """
+    return frechet_distance(classifier_outputs(classifier, images, batch_size)[0], reference_features)
+
+
+def inception_score(probs, splits: int = 10) -> tuple[float, float]:
+    """Eq. (is) from class probabilities ``(N, K)``: mean and std over ``splits`` equal parts."""
+    p = _points(probs, "probs")
+    if np.any(p < 0) or not np.allclose(p.sum(1), 1, atol=1e-4):
+        raise ValueError("probs must be rows of class probabilities summing to 1")
+    if isinstance(splits, bool) or not isinstance(splits, (int, np.integer)) or not 1 <= splits <= len(p):
+        raise ValueError(f"splits must be an integer from 1 to the number of samples ({len(p)}), got {splits!r}")
+    scores = []
+    for part in np.array_split(p, splits):
+        py = part.mean(0, keepdims=True)
+        kl = (part * (np.log(np.clip(part, 1e-12, None)) - np.log(np.clip(py, 1e-12, None)))).sum(1)
+        scores.append(math.exp(kl.mean()))
+    return float(np.mean(scores)), float(np.std(scores))
+
+
+def class_histogram(probs) -> np.ndarray:
+    """Share of images assigned to each class (argmax of ``probs`` (N, K)): shows dropped modes."""
+    p = _points(probs, "probs")
+    return np.bincount(p.argmax(1), minlength=p.shape[1]) / len(p)
+
+
+def kl_from_uniform(hist) -> float:
+    """KL(h ‖ u) in nats of class shares ``hist`` ``(K,)`` from the uniform u = 1/K.
+
+    0 when every class has the same share, log K when one class has them all
+    (empty classes contribute 0 log 0 = 0).
+    """
+    h = np.asarray(hist, dtype=np.float64).ravel()
+    if h.size == 0 or np.any(h < 0) or not np.isclose(h.sum(), 1, atol=1e-6):
+        raise ValueError("hist must be non-negative class shares summing to 1")
+    p = h[h > 0]
+    return max(float((p * np.log(p * h.size)).sum()), 0.0)
+
+
+def sample_summary(feats, probs, reference_feats, *, splits: int = 10, seed: int = 0) -> dict[str, float]:
+    """FID, IS and class-histogram summary of one image set, from its classifier outputs.
+
+    ``feats`` ``(N, d)`` and ``probs`` ``(N, K)`` as returned by
+    :func:`classifier_outputs`; ``reference_feats`` ``(M, d)``: the real images
+    that FID compares with. IS (Eq. is) is computed over ``splits`` parts of a
+    random permutation (``seed``) of the rows, so that a set sorted by class (as
+    the MNIST-5k splits are) does not put one class in each part. Returns
+    ``fid``, ``is``, ``is_std``, ``max_share`` and ``min_share`` (largest and
+    smallest class share of :func:`class_histogram`) and ``kl_uniform``
+    (:func:`kl_from_uniform` of that histogram, nats).
+    """
+    p = _points(probs, "probs")
+    order = np.random.default_rng(seed).permutation(len(p))
+    is_mean, is_std = inception_score(p[order], splits=splits)
+    hist = class_histogram(p)
+    return {
+        "fid": frechet_distance(feats, reference_feats),
+        "is": is_mean,
+        "is_std": is_std,
+        "max_share": float(hist.max()),
+        "min_share": float(hist.min()),
+        "kl_uniform": kl_from_uniform(hist),
+    }
+
+
+def fid_versus_n(feats, reference_feats, sizes, seeds=(0, 1, 2)) -> np.ndarray:
+    """FID (Eq. fd) of random subsets of ``feats`` ``(N, d)`` against all of ``reference_feats`` ``(M, d)``.
+
+    For each n in ``sizes`` (each ≤ N) and each seed, n rows are drawn without
+    replacement. Returns an array ``(len(sizes), len(seeds))``. With n = N every
+    seed would give the whole set, so its FID is computed once and repeated.
+    """
+    a = _points(feats, "feats")
+    out = np.empty((len(sizes), len(seeds)))
+    for i, n in enumerate(sizes):
+        if not 2 <= n <= len(a):
+            raise ValueError(f"sample size {n} must lie between 2 and the {len(a)} rows of feats")
+        if n == len(a):
+            out[i] = frechet_distance(a, reference_feats)
+            continue
+        for j, s in enumerate(seeds):
+            rows = np.random.default_rng(s).choice(len(a), size=n, replace=False)
+            out[i, j] = frechet_distance(a[rows], reference_feats)
+    return out
+
+
+def fid_infinity(sizes, fids) -> tuple[float, float]:
+    """Eq. (fid-n): least-squares fit of FID_n = FID_∞ + k/n; returns ``(FID_∞, k)``.
+
+    ``sizes`` ``(S,)``; ``fids`` ``(S,)`` or ``(S, R)`` (R repeats per size, all used).
+    Needs at least two distinct sizes.
+    """
+    n = np.asarray(sizes, dtype=np.float64)
+    f = np.asarray(fids, dtype=np.float64).reshape(len(n), -1)
+    if len(np.unique(n)) < 2:
+        raise ValueError("need FIDs at two or more distinct sample sizes")
+    x = np.repeat(1.0 / n, f.shape[1])
+    k, intercept = np.polyfit(x, f.ravel(), 1)
+    return float(intercept), float(k)
+
+
+@torch.no_grad()
+def path_lengths(
+    decode, latent_dim: int, classifier, n: int = 1000, eps: float = 1e-4, seed: int = 0, batch_size: int = 500
+) -> np.ndarray:
+    """The n terms ``(n,)`` of Eq. (ppl), d(G(slerp(z1, z2, t)), G(slerp(z1, z2, t + ε))) / ε².
+
+    ``decode`` maps codes ``(m, latent_dim)`` to images ``(m, 1, 28, 28)`` in [-1, 1]
+    (a generator in eval mode, or a VAE's ``decode_mean``); codes are moved to
+    the classifier's device. z1, z2 ~ N(0, I) and t ~ U[0, 1] are drawn in the
+    same order as :func:`perceptual_path_length`, whose value is the mean of
+    these terms. StyleGAN reports a trimmed mean (terms below the
+    1st or above the 99th percentile dropped), e.g. ``scipy.stats.trim_mean(x, 0.01)``.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    dev = next(classifier.parameters()).device
+    out = []
+    for i in range(0, n, batch_size):
+        m = min(batch_size, n - i)
+        z1 = torch.randn(m, latent_dim, generator=gen)
+        z2 = torch.randn(m, latent_dim, generator=gen)
+        t = torch.rand(m, generator=gen)
+        fa = classifier_outputs(classifier, decode(slerp(z1, z2, t).to(dev)))[0]
+        fb = classifier_outputs(classifier, decode(slerp(z1, z2, t + eps).to(dev)))[0]
+        out.append(((fa - fb) ** 2).sum(1) / eps**2)
+    return np.concatenate(out)
+
+
+def perceptual_path_length(
+    generator, classifier, n: int = 2000, eps: float = 1e-4, seed: int = 0, batch_size: int = 500
+) -> float:
+    """PPL in z-space with slerp, d = squared distance of classifier features: the mean of :func:`path_lengths`.
+
+    Small when a small step in z changes the image a little everywhere along
+    the path; large where the generator jumps between digits. ``generator`` is
+    evaluated in eval mode (its mode is restored afterwards).
+    """
+    was_training = generator.training
+    generator.eval()
+    dev = next(generator.parameters()).device
+    try:
+        terms = path_lengths(lambda z: generator(z.to(dev)), generator.latent_dim, classifier, n, eps, seed, batch_size)
+        return float(terms.mean())
+    finally:
+        generator.train(was_training)

@@ -1,0 +1,30 @@
+"""How each shipped model is built, trained and measured: one module per family.
+
+- :mod:`~gencore.recipes.vae_mnist`: ``vae-mnist``;
+- :mod:`~gencore.recipes.mnist_classifier`: ``mnist-classifier``;
+- :mod:`~gencore.recipes.mnist_gans`: ``dcgan-mnist``, ``wgan-gp-mnist``.
+
+A new family adds a module that calls :func:`register` and one import line below.
+``train_recipe(name, **overrides)`` trains a variant in one call.
+"""
+
+from gencore.recipes import mnist_classifier, mnist_gans, vae_mnist  # noqa: F401  (they register)
+from gencore.recipes.base import Recipe, Run, names, recipe, register, settings, train_recipe, with_overrides
+from gencore.recipes.mnist_gans import fid_floor, generator_fid
+from gencore.recipes.vae_mnist import binarize, heldout_elbo, mnist_binary
+
+__all__ = [
+    "Recipe",
+    "Run",
+    "register",
+    "recipe",
+    "names",
+    "settings",
+    "with_overrides",
+    "train_recipe",
+    "generator_fid",
+    "fid_floor",
+    "binarize",
+    "mnist_binary",
+    "heldout_elbo",
+]

@@ -1,0 +1,142 @@
+"""``dcgan-mnist`` and ``wgan-gp-mnist``: image GANs on MNIST-5k (``book/dcgan.ipynb``, ``book/wgan_gp.ipynb``).
+
+Both ship their generator (main part) and the discriminator or critic it was
+trained against. Their FID is measured with the shipped ``mnist-classifier``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+
+from gencore import data, metrics, pretrained
+from gencore.recipes.base import Recipe, register
+from gencore.train import History, gan_phases, train
+
+#: FID compares this many generated images with the 4,000 training images; the
+#: floor compares as many held-out real images (1,000) with the same set.
+FID_SAMPLES = 1000
+
+
+@functools.cache
+def _classifier_and_train_features(classifier_sha: str) -> tuple[torch.nn.Module, np.ndarray]:
+    clf = pretrained.load("mnist-classifier", device="cpu")
+    return clf, metrics.classifier_outputs(clf, data.load("mnist5k", split="train").x)[0]
+
+
+def _reference() -> tuple[torch.nn.Module, np.ndarray]:
+    """The shipped classifier and its features of the train split (cached per version of the classifier)."""
+    return _classifier_and_train_features(pretrained.main_sha256("mnist-classifier"))
+
+
+def generator_fid(generator, n: int = FID_SAMPLES, seed: int = 0) -> float:
+    """FID of ``n`` samples (in classifier features) against the MNIST-5k train split."""
+    clf, reference = _reference()
+    was_training = generator.training
+    generator.eval()
+    try:
+        fake = generator.sample(n, seed=seed).cpu()
+    finally:
+        generator.train(was_training)
+    return metrics.fid(fake, reference, clf)
+
+
+def fid_floor() -> float:
+    """FID of the 1,000 held-out real images against the train split: what a perfect generator would get."""
+    clf, reference = _reference()
+    return metrics.fid(data.load("mnist5k", split="heldout").x, reference, clf)
+
+
+def _critic_part(config: dict) -> tuple[str, str, dict]:
+    """(part name, arch, config) of the network the generator trains against."""
+    if config["train"]["loss"] == "wasserstein":
+        return "critic", "dcgan-critic", {**config["model"], "norm": config["critic"]["norm"]}
+    return "discriminator", "dcgan-discriminator", dict(config["model"])
+
+
+def gan_parts(config: dict) -> dict[str, tuple[str, dict]]:
+    name, arch, cfg = _critic_part(config)
+    return {"generator": ("dcgan-generator", dict(config["model"])), name: (arch, cfg)}
+
+
+def fit(parts: dict, config: dict, progress: bool | None = None) -> History:
+    """Train the generator against the discriminator/critic (both in ``parts``, in place)."""
+    generator, critic = parts["generator"], parts[_critic_part(config)[0]]
+    dev = next(generator.parameters()).device
+    opt, tr = config["optim"], config["train"]
+    betas = tuple(opt["betas"])
+    opt_g = torch.optim.Adam(generator.parameters(), lr=opt["lr"], betas=betas)
+    opt_d = torch.optim.Adam(critic.parameters(), lr=opt["lr"], betas=betas)
+    held = data.load("mnist5k", split="heldout").x[:500].to(dev)
+    phases = gan_phases(
+        generator, critic, opt_g, opt_d, loss=tr["loss"], n_critic=tr["n_critic"], gp_weight=tr.get("gp_weight", 0.0)
+    )
+
+    def evaluate() -> dict[str, float]:
+        # The critic's estimate E_r[D] − E_g[D] on held-out images, and FID on 500 samples.
+        was_training = generator.training
+        generator.eval()
+        with torch.no_grad():
+            fake = generator.sample(500, seed=1)
+        generator.train(was_training)
+        return {"critic_gap": metrics.critic_gap(critic, held, fake), "fid500": generator_fid(generator, 500, 1)}
+
+    batches = data.load("mnist5k", split="train").batches(tr["batch_size"], seed=tr["seed"])
+    return train(phases, batches, tr["steps"], evaluate=evaluate, eval_every=tr.get("eval_every", 0), progress=progress)
+
+
+def evaluate(parts: dict) -> dict[str, float]:
+    return {"fid": generator_fid(parts["generator"]), "fid_floor": fid_floor()}
+
+
+register(
+    Recipe(
+        name="dcgan-mnist",
+        description="DCGAN (non-saturating loss, batch norm) on MNIST-5k train (book/dcgan.ipynb)",
+        config={
+            "model": {"latent_dim": 64, "width": 32},
+            "optim": {"lr": 2e-4, "betas": [0.5, 0.999]},
+            "train": {
+                "loss": "nonsaturating",
+                "n_critic": 1,
+                "batch_size": 128,
+                "steps": 4000,
+                "eval_every": 250,
+                "seed": 0,
+            },
+        },
+        parts=gan_parts,
+        main="generator",
+        fit=fit,
+        evaluate=evaluate,
+        measured_with=("mnist-classifier",),
+    )
+)
+
+register(
+    Recipe(
+        name="wgan-gp-mnist",
+        description="WGAN-GP (λ = 10, n_critic = 5, no batch norm in the critic) on MNIST-5k (book/wgan_gp.ipynb)",
+        config={
+            "model": {"latent_dim": 64, "width": 32},
+            "critic": {"norm": "none"},
+            "optim": {"lr": 1e-4, "betas": [0.0, 0.9]},
+            "train": {
+                "loss": "wasserstein",
+                "n_critic": 5,
+                "gp_weight": 10.0,
+                "batch_size": 64,
+                "steps": 6000,
+                "eval_every": 250,
+                "seed": 0,
+            },
+        },
+        parts=gan_parts,
+        main="generator",
+        fit=fit,
+        evaluate=evaluate,
+        measured_with=("mnist-classifier",),
+    )
+)

@@ -1,0 +1,25 @@
+"""Training: one loop (:func:`train`), the phases it runs, and the hooks beside them.
+
+``loop``: :func:`train`, :class:`Phase`, :class:`History`, :class:`TrainingDiverged`;
+``phases``: :func:`vae_phase`, :func:`gan_phases`, :func:`critic_phase`, :func:`classifier_phase`;
+``hooks``: :class:`EMA`, :class:`LinearDecay`, :class:`ImagePool`.
+"""
+
+from gencore.train.hooks import EMA, ImagePool, LinearDecay
+from gencore.train.loop import Hook, History, Phase, TrainingDiverged, train
+from gencore.train.phases import classifier_phase, critic_phase, gan_phases, vae_phase
+
+__all__ = [
+    "train",
+    "Phase",
+    "Hook",
+    "History",
+    "TrainingDiverged",
+    "vae_phase",
+    "gan_phases",
+    "critic_phase",
+    "classifier_phase",
+    "EMA",
+    "LinearDecay",
+    "ImagePool",
+]
