@@ -6,7 +6,7 @@
 """
 
 from gencore.train.hooks import EMA, ImagePool, LinearDecay
-from gencore.train.loop import Hook, History, Phase, TrainingDiverged, train
+from gencore.train.loop import History, Hook, Phase, TrainingDiverged, train
 from gencore.train.phases import classifier_phase, critic_phase, gan_phases, vae_phase
 
 __all__ = [
