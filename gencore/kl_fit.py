@@ -29,7 +29,15 @@ from scipy.optimize import minimize
 
 from gencore.divergences import js, kl, optimal_discriminator
 
-__all__ = ["OBJECTIVES", "gaussian", "two_mode_mixture", "objective", "fit_gaussian", "nonsaturating_terms"]
+__all__ = [
+    "OBJECTIVES",
+    "gaussian",
+    "two_mode_mixture",
+    "objective",
+    "fit_gaussian",
+    "nonsaturating_terms",
+    "frozen_gradients",
+]
 
 OBJECTIVES = ("forward_kl", "reverse_kl", "js", "nonsaturating")
 
@@ -123,3 +131,29 @@ def nonsaturating_terms(p_r: np.ndarray, p_g: np.ndarray, dx: float) -> dict[str
     loss = float(-(p_g[on_g] * log_d[on_g]).sum() * dx)
     real_term = float((p_r[on_r] * log_d[on_r]).sum() * dx)
     return {"loss": loss, "reverse_kl": kl(p_g, p_r, dx), "js": js(p_r, p_g, dx), "real_term": real_term}
+
+
+def frozen_gradients(x: np.ndarray, p_r: np.ndarray, mu: float, sigma: float, h: float = 1e-4) -> dict[str, float]:
+    """d/dμ at μ of the non-saturating loss with D* frozen at θ₀ = (μ, σ), and of KL(q_θ‖p_r) − 2 JS(p_r‖q_θ).
+
+    Eq. (rk-ns-grad): the two are equal, because the terms of Eq. (rk-ns) that the
+    frozen loss leaves out have zero derivative at θ₀. The frozen loss is
+    L(μ') = −Σ_i q_{μ', σ}(x_i) log D*_{θ₀}(x_i) dx; both derivatives are central
+    differences with step ``h`` on the grid ``x``. Returns ``{"frozen": ..., "divergence": ...}``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    p_r = np.asarray(p_r, dtype=np.float64)
+    dx = float(x[1] - x[0])
+    log_d0 = np.log(optimal_discriminator(p_r, gaussian(x, mu, sigma)))
+
+    def frozen(m: float) -> float:
+        return float(-(gaussian(x, m, sigma) * log_d0).sum() * dx)
+
+    def divergence(m: float) -> float:
+        q = gaussian(x, m, sigma)
+        return kl(q, p_r, dx) - 2 * js(p_r, q, dx)
+
+    return {
+        "frozen": (frozen(mu + h) - frozen(mu - h)) / (2 * h),
+        "divergence": (divergence(mu + h) - divergence(mu - h)) / (2 * h),
+    }

@@ -51,7 +51,7 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
 def attribute_direction(
     z: torch.Tensor, scores: torch.Tensor, labels: torch.Tensor | None = None, frac: float = 0.25
 ) -> torch.Tensor:
-    """Eq. (direction): codes ``z`` (N, d), attribute ``scores`` (N,) of G(z) -> a direction (d,).
+    """Eq. (dc-direction) of ``book/dcgan.ipynb``: codes ``z`` (N, d), scores (N,) of G(z) -> a direction (d,).
 
     The mean code of the top ``frac`` of samples by score minus that of the
     bottom ``frac``. With ``labels`` (N,) (e.g. a classifier's predicted digit),
@@ -89,7 +89,9 @@ def inpaint(
     restarts: int = 16,
     seed: int = 0,
 ) -> dict[str, torch.Tensor]:
-    """Eq. (inpaint) for images ``(N, C, H, W)`` in [-1, 1] and a mask ``(N or 1, C, H, W)`` (1 = known).
+    """Eq. (dc-inpaint) of ``book/dcgan.ipynb``.
+
+    For images ``(N, C, H, W)`` in [-1, 1] and a mask ``(N or 1, C, H, W)`` (1 = known).
 
     Optimises ``restarts`` latent codes per image, all N·restarts in parallel
     with Adam (the images do not interact: the loss is a sum over them and the

@@ -21,7 +21,9 @@ from gencore.metrics.arrays import points as _points
 
 
 def mode_coverage(samples, means, std: float) -> dict[str, float]:
-    """Eqs. (hq), (modes), (mc-rkl), (spread): how many modes of a mixture the samples cover, and how well.
+    """How many modes of a mixture the samples cover, and how well (``book/mode_collapse.ipynb``).
+
+    High quality and modes as above, the reverse KL of Eq. (mc-rkl) and the spread of Eq. (spread).
 
     ``samples`` ``(N, d)``, ``means`` ``(K, d)`` (tensors or arrays), ``std``: the
     mixture's common standard deviation σ. Returns
@@ -41,11 +43,10 @@ def mode_coverage(samples, means, std: float) -> dict[str, float]:
 
     ``modes`` and ``hq`` follow VEEGAN's Table 1 (2,500 samples, 3σ, "modes
     captured" = components whose mean is nearest to at least one high-quality
-    sample), which reports no KL. The reverse KL is *our* definition: PacGAN's
-    Table 1 reports a reverse KL between the distribution over modes induced by
-    the generated samples and the uniform one; we could not check whether it
-    counts every sample or only the high-quality ones. Compare our KL with
-    theirs as the same idea, not as the same number.
+    sample), which reports no KL. The reverse KL follows PacGAN's Table 1: its
+    public metric code adds a sample to the histogram over modes only when it lies
+    within 3σ of a mode, so its reverse KL, like ours, is over the high-quality
+    samples.
     """
     means_a = _points(means, "means")
     x = _points(samples, "samples", dim=means_a.shape[1])
@@ -54,7 +55,7 @@ def mode_coverage(samples, means, std: float) -> dict[str, float]:
     k = means_a.shape[0]
     d2 = ((x[:, None, :] - means_a[None, :, :]) ** 2).sum(-1)  # (N, K) squared distances
     nearest = d2.argmin(1)
-    good = d2[np.arange(len(x)), nearest] <= (3.0 * std) ** 2  # Eq. (hq)
+    good = d2[np.arange(len(x)), nearest] <= (3.0 * std) ** 2  # high quality: within 3σ of the nearest mean
     counts = np.bincount(nearest[good], minlength=k)
     n_good = int(counts.sum())
     if n_good == 0:

@@ -27,7 +27,7 @@ from gencore.metrics.arrays import points as _points
 
 
 def wasserstein(samples_a, samples_b, p: int = 1) -> float:
-    """Eq. (wp): the exact p-Wasserstein distance between two point clouds (uniform weights).
+    """The exact p-Wasserstein distance between two point clouds (uniform weights).
 
     ``samples_a`` ``(N, d)`` and ``samples_b`` ``(M, d)`` (1-D arrays are read as
     points in R^1); ``p`` is 1 or 2; ground cost: Euclidean distance to the power
@@ -50,7 +50,9 @@ def wasserstein(samples_a, samples_b, p: int = 1) -> float:
 
 
 def frechet_distance(feats_a, feats_b, eps: float = 1e-6) -> float:
-    """Eq. (fd) between Gaussians fitted to two feature sets ``(N, d)`` and ``(M, d)``.
+    """Eq. (ev-fid) of ``book/evaluation.ipynb``: the Fréchet distance of Gaussians fitted to two feature sets.
+
+    ``feats_a`` ``(N, d)``, ``feats_b`` ``(M, d)``.
 
     Numerics as pytorch-fid: ``scipy.linalg.sqrtm`` of Σ_a Σ_b; if that is not
     finite, ``eps`` is added to both diagonals; a complex result whose

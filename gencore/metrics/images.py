@@ -30,7 +30,7 @@ from gencore.metrics.distances import frechet_distance
 
 
 def laplacian_sharpness(images: torch.Tensor) -> torch.Tensor:
-    """Eq. (sharpness): per-image mean |Laplacian| of ``images`` ``(N, C, H, W)`` in [-1, 1] -> ``(N,)``.
+    """The sharpness S(x) above: per-image mean |Laplacian| of ``images`` ``(N, C, H, W)`` in [-1, 1] -> ``(N,)``.
 
     Computed on intensities (x + 1)/2 in [0, 1] over the interior pixels (no
     padding), channels averaged. A constant image scores 0; blurring lowers the
@@ -70,7 +70,10 @@ def fid(images: torch.Tensor, reference_features, classifier, batch_size: int = 
 
 
 def inception_score(probs, splits: int = 10) -> tuple[float, float]:
-    """Eq. (is) from class probabilities ``(N, K)``: mean and std over ``splits`` equal parts."""
+    """The Inception score, Eq. (ev-is) of ``book/evaluation.ipynb``, from class probabilities ``(N, K)``.
+
+    Mean and std over ``splits`` equal parts (1 <= splits <= N).
+    """
     p = _points(probs, "probs")
     if np.any(p < 0) or not np.allclose(p.sum(1), 1, atol=1e-4):
         raise ValueError("probs must be rows of class probabilities summing to 1")
@@ -108,7 +111,7 @@ def sample_summary(feats, probs, reference_feats, *, splits: int = 10, seed: int
 
     ``feats`` ``(N, d)`` and ``probs`` ``(N, K)`` as returned by
     :func:`classifier_outputs`; ``reference_feats`` ``(M, d)``: the real images
-    that FID compares with. IS (Eq. is) is computed over ``splits`` parts of a
+    that FID compares with. IS (Eq. (ev-is)) is computed over ``splits`` parts of a
     random permutation (``seed``) of the rows, so that a set sorted by class (as
     the MNIST-5k splits are) does not put one class in each part. Returns
     ``fid``, ``is``, ``is_std``, ``max_share`` and ``min_share`` (largest and
@@ -130,7 +133,7 @@ def sample_summary(feats, probs, reference_feats, *, splits: int = 10, seed: int
 
 
 def fid_versus_n(feats, reference_feats, sizes, seeds=(0, 1, 2)) -> np.ndarray:
-    """FID (Eq. fd) of random subsets of ``feats`` ``(N, d)`` against all of ``reference_feats`` ``(M, d)``.
+    """FID (Eq. (ev-fid)) of random subsets of ``feats`` ``(N, d)`` against all of ``reference_feats`` ``(M, d)``.
 
     For each n in ``sizes`` (each ≤ N) and each seed, n rows are drawn without
     replacement. Returns an array ``(len(sizes), len(seeds))``. With n = N every
@@ -151,7 +154,7 @@ def fid_versus_n(feats, reference_feats, sizes, seeds=(0, 1, 2)) -> np.ndarray:
 
 
 def fid_infinity(sizes, fids) -> tuple[float, float]:
-    """Eq. (fid-n): least-squares fit of FID_n = FID_∞ + k/n; returns ``(FID_∞, k)``.
+    """Eq. (ev-fid-n) of ``book/evaluation.ipynb``: least-squares fit of FID_n = FID_∞ + k/n; returns ``(FID_∞, k)``.
 
     ``sizes`` ``(S,)``; ``fids`` ``(S,)`` or ``(S, R)`` (R repeats per size, all used).
     Needs at least two distinct sizes.
@@ -169,7 +172,9 @@ def fid_infinity(sizes, fids) -> tuple[float, float]:
 def path_lengths(
     decode, latent_dim: int, classifier, n: int = 1000, eps: float = 1e-4, seed: int = 0, batch_size: int = 500
 ) -> np.ndarray:
-    """The n terms ``(n,)`` of Eq. (ppl), d(G(slerp(z1, z2, t)), G(slerp(z1, z2, t + ε))) / ε².
+    """The n terms ``(n,)`` of Eq. (ev-ppl) of ``book/evaluation.ipynb``.
+
+    Each is d(G(slerp(z1, z2, t)), G(slerp(z1, z2, t + ε))) / ε².
 
     ``decode`` maps codes ``(m, latent_dim)`` to images ``(m, 1, 28, 28)`` in [-1, 1]
     (a generator in eval mode, or a VAE's ``decode_mean``); codes are moved to

@@ -24,8 +24,9 @@ class Recipe:
     ``optim`` (optimizer settings), ``train`` (steps, batch size, seed, losses...),
     and any other a recipe needs. ``parts(config)`` names each part's architecture
     and its model config ``{part: (arch, config)}``; ``main`` is the part that
-    ``gencore.pretrained.load(name)`` returns. ``fit(parts, config, progress)``
-    trains the parts in place and returns the history; ``evaluate(parts)`` measures
+    ``gencore.pretrained.load(name)`` returns. ``fit(parts, config, progress, **train_options)``
+    trains the parts in place and returns the history (``train_options`` such as
+    ``snapshot``/``snapshot_every`` go to :func:`gencore.train.train`); ``evaluate(parts)`` measures
     them. ``measured_with`` names the shipped models ``evaluate`` uses (e.g. the
     classifier behind FID): they are trained first, and the manifest records which
     version of them measured this one.
@@ -36,7 +37,7 @@ class Recipe:
     config: dict
     parts: Callable[[dict], dict[str, tuple[str, dict]]]
     main: str
-    fit: Callable[[dict[str, torch.nn.Module], dict, bool | None], History]
+    fit: Callable[..., History]
     evaluate: Callable[[dict[str, torch.nn.Module]], dict[str, float]]
     measured_with: tuple[str, ...] = ()
 
@@ -122,11 +123,20 @@ def with_overrides(name: str, config: dict, overrides: dict) -> dict:
     return new
 
 
-def train_recipe(name: str, *, progress: bool | None = None, **overrides) -> Run:
+def train_recipe(
+    name: str,
+    *,
+    progress: bool | None = None,
+    snapshot: Callable[[dict[str, torch.nn.Module]], object] | None = None,
+    snapshot_every: int = 0,
+    **overrides,
+) -> Run:
     """Train recipe ``name`` from scratch, with ``overrides`` of its settings; returns a :class:`Run`.
 
     Example: ``train_recipe("vae-mnist", beta=0.1, steps=2000)``,
-    ``train_recipe("dcgan-mnist", width=16, steps=300)``.
+    ``train_recipe("dcgan-mnist", width=16, steps=300)``. ``snapshot(parts)`` runs
+    every ``snapshot_every`` steps (and at steps 0 and the last); its values are in
+    ``run.history.snapshots``, e.g. for a slider over training.
     """
     r = recipe(name)
     config = with_overrides(name, r.config, overrides)
@@ -137,7 +147,8 @@ def train_recipe(name: str, *, progress: bool | None = None, **overrides) -> Run
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     gencore.seed(seed)
     parts = {p: m.to(gencore.device()) for p, m in r.build(config).items()}
-    history = r.fit(parts, config, progress)
+    options = {"snapshot": (lambda: snapshot(parts)), "snapshot_every": snapshot_every} if snapshot else {}
+    history = r.fit(parts, config, progress, **options)
     for m in parts.values():
         m.eval()
     return Run(name, parts, history, config, r.main)

@@ -10,12 +10,12 @@ from gencore.recipes.base import Recipe, register
 from gencore.train import History, classifier_phase, train
 
 
-def fit(parts: dict, config: dict, progress: bool | None = None) -> History:
+def fit(parts: dict, config: dict, progress: bool | None = None, **train_options) -> History:
     model, opt, tr = parts["classifier"], config["optim"], config["train"]
     optimizer = torch.optim.Adam(model.parameters(), lr=opt["lr"])
     batches = data.load("mnist5k", split="train").batches(tr["batch_size"], seed=tr["seed"])
     phase = classifier_phase(model, optimizer, augment=random_shift)
-    return train([phase], batches, tr["steps"], progress=progress)
+    return train([phase], batches, tr["steps"], progress=progress, **train_options)
 
 
 @torch.no_grad()

@@ -61,8 +61,12 @@ def gan_parts(config: dict) -> dict[str, tuple[str, dict]]:
     return {"generator": ("dcgan-generator", dict(config["model"])), name: (arch, cfg)}
 
 
-def fit(parts: dict, config: dict, progress: bool | None = None) -> History:
-    """Train the generator against the discriminator/critic (both in ``parts``, in place)."""
+def fit(parts: dict, config: dict, progress: bool | None = None, **train_options) -> History:
+    """Train the generator against the discriminator/critic (both in ``parts``, in place).
+
+    Every ``eval_every`` steps and at the end (never when 0) the history records the
+    critic's gap on 500 held-out digits and FID on 500 samples.
+    """
     generator, critic = parts["generator"], parts[_critic_part(config)[0]]
     dev = next(generator.parameters()).device
     opt, tr = config["optim"], config["train"]
@@ -84,7 +88,16 @@ def fit(parts: dict, config: dict, progress: bool | None = None) -> History:
         return {"critic_gap": metrics.critic_gap(critic, held, fake), "fid500": generator_fid(generator, 500, 1)}
 
     batches = data.load("mnist5k", split="train").batches(tr["batch_size"], seed=tr["seed"])
-    return train(phases, batches, tr["steps"], evaluate=evaluate, eval_every=tr.get("eval_every", 0), progress=progress)
+    every = tr.get("eval_every", 0)
+    return train(
+        phases,
+        batches,
+        tr["steps"],
+        evaluate=evaluate if every else None,
+        eval_every=every,
+        progress=progress,
+        **train_options,
+    )
 
 
 def evaluate(parts: dict) -> dict[str, float]:

@@ -25,11 +25,21 @@ def mnist_binary(split: str) -> data.Data:
     return data.Data("mnist5k-binary", split, binarize(d.x), d.y)
 
 
-def fit(parts: dict, config: dict, progress: bool | None = None) -> History:
+def fit(parts: dict, config: dict, progress: bool | None = None, **train_options) -> History:
+    """Adam on the negative β-ELBO; the held-out ELBO every ``eval_every`` steps and at the end (0: never)."""
     vae, opt, tr = parts["vae"], config["optim"], config["train"]
     optimizer = torch.optim.Adam(vae.parameters(), lr=opt["lr"])
     batches = mnist_binary("train").batches(tr["batch_size"], seed=tr["seed"])
-    return train([vae_phase(vae, optimizer, beta=tr["beta"])], batches, tr["steps"], progress=progress)
+    evaluate = (lambda: heldout_elbo(vae)) if tr["eval_every"] else None
+    return train(
+        [vae_phase(vae, optimizer, beta=tr["beta"])],
+        batches,
+        tr["steps"],
+        evaluate=evaluate,
+        eval_every=tr["eval_every"],
+        progress=progress,
+        **train_options,
+    )
 
 
 @torch.no_grad()
@@ -59,7 +69,7 @@ register(
         config={
             "model": {"latent_dim": 2, "hidden": [512, 256], "image_shape": [1, 28, 28], "decoder": "bernoulli"},
             "optim": {"lr": 1e-3},
-            "train": {"batch_size": 128, "steps": 6000, "beta": 1.0, "seed": 0},
+            "train": {"batch_size": 128, "steps": 6000, "beta": 1.0, "eval_every": 0, "seed": 0},
         },
         parts=lambda c: {"vae": ("vae", c["model"])},
         main="vae",
