@@ -214,3 +214,23 @@ def test_bad_command_lines_are_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as info:
         main(argv)
     assert info.value.code == 2 and "error:" in capsys.readouterr().err
+
+
+def _record_many(args):
+    weights_dir, prefix = args
+    from pathlib import Path
+
+    from gencore import pretrained as p
+
+    for i in range(15):
+        p.record(f"{prefix}-{i}", {"recipe": prefix, "i": i}, weights_dir=Path(weights_dir))
+
+
+def test_two_processes_writing_the_manifest_lose_no_entry(tmp_path):
+    import multiprocessing
+
+    (tmp_path / "manifest.json").write_text("{}")
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.map(_record_many, [(str(tmp_path), "a"), (str(tmp_path), "b")])
+    m = pretrained.manifest(tmp_path / "manifest.json")
+    assert len(m) == 30
