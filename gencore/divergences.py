@@ -133,8 +133,20 @@ def w1(p, q, dx: float | None = None, *, support=None) -> float:
     return float((cdf_gap * np.diff(x)).sum())
 
 
-def optimal_discriminator(p_r, p_g):
+def optimal_discriminator(p_r, p_g, dx: float | None = None):
     """Eq. (od-d-star): D*(x) = p_r(x) / (p_r(x) + p_g(x)), elementwise, in [0, 1].
+
+    ``p_r`` and ``p_g`` are the two densities evaluated at the same points (any
+    shapes that broadcast). They must be finite and non-negative, else
+    ``ValueError``: a negative or NaN "density" would give a D* outside [0, 1] or
+    NaN. Normalization: D* only compares the two values at each point, so it is
+    correct whenever p_r and p_g are densities *with the same normalization*
+    (both normalized, or both scaled by the same constant); values at a few
+    arbitrary points carry no information about the total mass, so none is
+    checked by default. Pass ``dx`` when the points are a uniform 1-D grid that
+    holds (almost) all the mass: then each of p_r and p_g must integrate to 1
+    (``Σ p dx``, within 1 %), as in the other functions of this module, which
+    catches a histogram of counts passed beside a density.
 
     Where p_r = p_g = 0 neither distribution ever produces x, V(D, G) does not
     depend on D(x), and every value is optimal: we return ½ there ("cannot
@@ -143,11 +155,22 @@ def optimal_discriminator(p_r, p_g):
     """
     if isinstance(p_r, torch.Tensor) or isinstance(p_g, torch.Tensor):
         p_r, p_g = torch.as_tensor(p_r), torch.as_tensor(p_g)
+        _check_densities(p_r.detach().cpu().double().numpy(), p_g.detach().cpu().double().numpy(), dx)
         total = p_r + p_g
         return torch.where(total > 0, p_r / torch.where(total > 0, total, 1), 0.5)
     p_r, p_g = np.asarray(p_r, dtype=np.float64), np.asarray(p_g, dtype=np.float64)
+    _check_densities(p_r, p_g, dx)
     total = p_r + p_g
     return np.where(total > 0, p_r / np.where(total > 0, total, 1.0), 0.5)
+
+
+def _check_densities(p_r: np.ndarray, p_g: np.ndarray, dx: float | None) -> None:
+    for name, v in (("p_r", p_r), ("p_g", p_g)):
+        if not np.all(np.isfinite(v)) or (v < 0).any():
+            bad = np.asarray(v)[~(np.isfinite(v) & (v >= 0))].ravel()[0]
+            raise ValueError(f"{name} must be finite and non-negative (densities), but holds {bad}")
+    if dx is not None:
+        _pair(p_r.ravel(), p_g.ravel(), dx)
 
 
 def gan_value(p_r, p_g, d, dx: float | None = None) -> float:

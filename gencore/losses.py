@@ -129,17 +129,49 @@ def gan_losses(name: str):
     return GAN_LOSSES[name]
 
 
-def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """Eq. (gp) of WGAN-GP (Gulrajani et al., 2017): E_{x̂}[(‖∇_x̂ D(x̂)‖₂ − 1)²].
+def interpolates(real: torch.Tensor, fake: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """The points x̂ = ε x + (1 − ε) x̃ of WGAN-GP, with ε ~ U[0, 1] drawn once *per example* (not per pixel).
 
-    x̂ = ε x + (1 − ε) x̃ with ε ~ U[0, 1] drawn once *per example* (not per
-    pixel). λ is applied by the caller. The graph is kept so the penalty can be
-    back-propagated into the critic's weights.
+    ``real`` and ``fake`` are batches of the same shape ``(N, ...)`` and floating
+    dtype; the result has that shape, on ``real``'s device, and keeps the graph
+    of ``real`` and ``fake`` (detach them first if it should not). ``generator``
+    (e.g. ``gencore.rng(seed)``) draws the N values of ε on its own device, CPU
+    by default, and moves them; ``None`` draws from torch's global stream on
+    ``real``'s device.
     """
+    _check_pair(real, fake)
+    shape = (real.shape[0],) + (1,) * (real.ndim - 1)
+    if generator is None:
+        eps = torch.rand(shape, device=real.device, dtype=real.dtype)
+    else:
+        eps = torch.rand(shape, generator=generator, device=generator.device, dtype=real.dtype).to(real.device)
+    return eps * real + (1 - eps) * fake
+
+
+def _check_pair(real: torch.Tensor, fake: torch.Tensor) -> None:
     if real.shape != fake.shape:
         raise ValueError(f"real and fake batches differ in shape: {tuple(real.shape)} vs {tuple(fake.shape)}")
-    eps = torch.rand(real.shape[0], *([1] * (real.ndim - 1)), device=real.device, dtype=real.dtype)
-    x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+    if real.ndim == 0 or real.shape[0] == 0:
+        raise ValueError(f"real and fake batches are empty (shape {tuple(real.shape)}); give at least one example")
+    if not (real.is_floating_point() and fake.is_floating_point()):
+        raise ValueError(
+            f"real and fake must be floating-point tensors (gradients are taken at their interpolates), "
+            f"got {real.dtype} and {fake.dtype}; convert with .float()"
+        )
+
+
+def gradient_penalty(
+    critic, real: torch.Tensor, fake: torch.Tensor, *, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Eq. (gp) of WGAN-GP (Gulrajani et al., 2017): E_{x̂}[(‖∇_x̂ D(x̂)‖₂ − 1)²].
+
+    x̂ = ε x + (1 − ε) x̃ from :func:`interpolates` (ε ~ U[0, 1] once per
+    example; ``generator`` as there). λ is applied by the caller. The graph is
+    kept so the penalty can be back-propagated into the critic's weights (not
+    into ``real`` or ``fake``). Empty batches, batches of different shapes and
+    integer tensors raise ``ValueError``.
+    """
+    x_hat = interpolates(real.detach(), fake.detach(), generator=generator).requires_grad_(True)
     scores = critic(x_hat)
     (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
     return (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
