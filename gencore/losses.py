@@ -152,7 +152,10 @@ def _check_pair(real: torch.Tensor, fake: torch.Tensor) -> None:
     if real.shape != fake.shape:
         raise ValueError(f"real and fake batches differ in shape: {tuple(real.shape)} vs {tuple(fake.shape)}")
     if real.ndim == 0 or real.shape[0] == 0:
-        raise ValueError(f"real and fake batches are empty (shape {tuple(real.shape)}); give at least one example")
+        raise ValueError(
+            f"real and fake must be batches of shape (N, ...) with N >= 1, got shape {tuple(real.shape)} "
+            "(an empty batch has no gradient penalty)"
+        )
     if not (real.is_floating_point() and fake.is_floating_point()):
         raise ValueError(
             f"real and fake must be floating-point tensors (gradients are taken at their interpolates), "

@@ -89,6 +89,12 @@ def _models():
     ]
 
 
+def test_a_training_generator_cannot_sample_one_image_and_says_so():
+    with pytest.raises(ValueError, match=r"\.eval\(\)"):
+        Generator(latent_dim=4, width=4).sample(1)
+    assert Generator(latent_dim=4, width=4).eval().sample(1).shape == (1, 1, 28, 28)
+
+
 @pytest.mark.parametrize("i", range(4))
 def test_sample_zero_gives_an_empty_batch(i):
     model, shape = _models()[i]
@@ -119,15 +125,18 @@ def test_large_samples_are_drawn_in_chunks(i, monkeypatch):
     monkeypatch.setattr(torch, "randn", spy)
     out = model.sample(23, seed=1)
     noises = 2 if isinstance(model, LinearGaussian) else 1  # LinearGaussian draws z and ε
-    assert out.shape == (23, *shape) and sorted(sizes) == sorted([7, 7, 7, 2] * noises)
+    assert out.shape == (23, *shape) and sorted(sizes) == sorted([6, 6, 6, 5] * noises)
     assert out.device.type == "cpu"
     assert torch.equal(out, model.sample(23, seed=1))  # a seed still fixes the whole batch
     assert model.sample(np.int64(3), seed=0).shape == (3, *shape)
 
 
-def test_sample_count_helper_names_what_n_must_be():
+def test_sample_count_helper_names_what_n_must_be(monkeypatch):
     from gencore.models import sampling
 
+    monkeypatch.setattr(sampling, "CHUNK", 10)
+    assert sampling.chunk_sizes(10) == [10] and sampling.chunk_sizes(21) == [7, 7, 7]
+    assert sampling.chunk_sizes(11) == [6, 5]  # never a lone sample (batch norm in training mode needs 2)
     assert sampling.check_count(np.int32(4)) == 4
     with pytest.raises(ValueError, match="n must be a non-negative integer.*2.5"):
         sampling.check_count(2.5)
@@ -199,7 +208,7 @@ def test_optimal_discriminator_checks_the_mass_on_a_grid():
 
 def test_gradient_penalty_rejects_empty_and_integer_batches():
     critic = nn.Linear(3, 1)
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="N >= 1"):
         losses.gradient_penalty(critic, torch.zeros(0, 3), torch.zeros(0, 3))
     with pytest.raises(ValueError, match="floating"):
         losses.gradient_penalty(critic, torch.zeros(2, 3, dtype=torch.int64), torch.ones(2, 3, dtype=torch.int64))
@@ -335,6 +344,8 @@ def test_idx_short_header_and_corrupt_gzip_name_the_file(tmp_path):
     notgz.write_bytes(b"plain text, not gzip")
     with pytest.raises(ValueError, match=f"{notgz.name}"):
         data.read_idx(notgz)
+    with pytest.raises(FileNotFoundError, match="missing"):
+        data.read_idx(tmp_path / "missing")
 
 
 def _write_mnist(root, images: bytes, labels: bytes):

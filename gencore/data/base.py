@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
+from gencore import rng
+
 SPLITS = ("train", "heldout", "all")
 
 
@@ -58,13 +60,12 @@ class Data(Dataset):
         exceed ``len(self)`` (``ValueError``); unshuffled ones keep it.
         """
         batch_size = self._check_batch_size(batch_size, whole=shuffle)
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
         return DataLoader(
             TensorDataset(self.x, self.y),
             batch_size=batch_size,
             shuffle=shuffle,
             drop_last=shuffle,
-            generator=gen,
+            generator=rng(seed),
         )
 
     def batches(self, batch_size: int = 128, *, seed: int | None = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

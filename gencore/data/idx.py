@@ -59,14 +59,17 @@ def read_idx(
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as f:
+    with opener(path, "rb") as f:  # a missing file raises FileNotFoundError, with its name
+        try:
             arr_dtype, dims = _read_header(f, path)
             _check_header(path, arr_dtype, dims, dtype, shape, max_bytes)
             nbytes = math.prod(dims) * arr_dtype.itemsize  # Python ints: no overflow
             raw = _read_at_most(f, nbytes + 1)
-    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
-        raise ValueError(f"{path} cannot be read as an IDX file ({type(e).__name__}: {e}); is it corrupt?") from e
+        except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+            raise ValueError(
+                f"{path} cannot be read as an IDX file ({type(e).__name__}: {e}); "
+                "the file is corrupt or not what its name says: get a fresh copy"
+            ) from e
     if len(raw) != nbytes:
         what = "more data than" if len(raw) > nbytes else f"only {len(raw)} bytes of data, fewer than"
         raise ValueError(

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from gencore.models.sampling import sample_in_chunks
+from gencore.models.sampling import check_count, sample_in_chunks
 
 
 @dataclass
@@ -87,6 +87,11 @@ class Generator(nn.Module):
         :data:`gencore.models.sampling.CHUNK` images are drawn in chunks and
         returned on the CPU (see :mod:`gencore.models.sampling`).
         """
+        if self.training and check_count(n) == 1:
+            raise ValueError(
+                "a Generator in training mode normalizes each batch by the batch's own statistics (batch norm), "
+                "so it cannot generate a single image: call .eval() first, or sample n >= 2"
+            )
         w = self.project[0].weight
         return sample_in_chunks(
             lambda k, gen: self(torch.randn(k, self.latent_dim, generator=gen).to(w.device)),

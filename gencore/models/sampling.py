@@ -6,11 +6,13 @@ result lives:
 
 - ``n <= CHUNK`` (10,000): one draw, on the model's device, exactly as one call
   of ``draw(n, generator)`` would give;
-- ``n > CHUNK``: draws of ``CHUNK`` samples at a time, each moved to the CPU and
-  concatenated there, so the model's device only ever holds one chunk (its
-  activations included) and the peak memory besides the result is bounded.
-  With a ``seed`` the whole batch still repeats, but it differs from one draw
-  of ``n`` (the noise is drawn chunk by chunk).
+- ``n > CHUNK``: the fewest near-equal draws of at most ``CHUNK`` samples
+  (:func:`chunk_sizes`), each moved to the CPU and concatenated there, so the
+  model's device only ever holds one chunk (its activations included) and the
+  peak memory besides the result is bounded. With a ``seed`` the whole batch
+  still repeats, but it differs from one draw of ``n`` (the noise is drawn
+  chunk by chunk), and a model in training mode with batch norm normalizes
+  each chunk by that chunk's statistics.
 """
 
 from __future__ import annotations
@@ -56,4 +58,10 @@ def sample_in_chunks(
             return torch.empty(0, *event_shape, dtype=dtype, device=device)
         if n <= CHUNK:
             return draw(n, gen)
-        return torch.cat([draw(min(CHUNK, n - i), gen).cpu() for i in range(0, n, CHUNK)])
+        return torch.cat([draw(k, gen).cpu() for k in chunk_sizes(n)])
+
+
+def chunk_sizes(n: int) -> list[int]:
+    """``n`` split into the fewest near-equal parts of at most :data:`CHUNK` (never a lone last sample)."""
+    parts = -(-n // CHUNK)
+    return [n // parts + (i < n % parts) for i in range(parts)]

@@ -12,6 +12,7 @@ intensities ``(x + 1) / 2`` in ``[0, 1]``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -113,9 +114,11 @@ class VAE(nn.Module):
 
 def _check_posterior(mu: torch.Tensor, log_var: torch.Tensor, scale: torch.Tensor) -> None:
     """``FloatingPointError`` naming the quantity when q_φ(z|x) cannot be a Normal distribution."""
+    if bool(torch.isfinite(mu).all() & ((scale > 0) & (scale < math.inf)).all()):
+        return  # one check (one device sync) on the common path; the details only on failure
     if not torch.isfinite(mu).all():
         what = f"a non-finite mean μ ({int((~torch.isfinite(mu)).sum())} of {mu.numel()} entries are NaN or inf)"
-    elif not (torch.isfinite(scale).all() and (scale > 0).all()):
+    else:
         bad = ~(torch.isfinite(scale) & (scale > 0))
         lv = log_var[bad]
         what = (
@@ -123,8 +126,6 @@ def _check_posterior(mu: torch.Tensor, log_var: torch.Tensor, scale: torch.Tenso
             f"(log σ² from {lv.min().item():.3g} to {lv.max().item():.3g}; float32 σ underflows to 0 below "
             "log σ² ≈ −208 and overflows above ≈ 177)"
         )
-    else:
-        return
     raise FloatingPointError(
         f"the VAE encoder produced {what}, so q(z|x) is not a distribution: the weights have diverged. "
         "Lower the learning rate (e.g. by 10x), or restart from the last good weights."
