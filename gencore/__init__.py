@@ -125,6 +125,9 @@ def eval_mode(*nets: torch.nn.Module) -> Iterator[None]:
     comes back exactly as it was. Gradients are not switched off: combine with
     ``torch.no_grad()`` when they are not needed.
     """
+    for net in nets:
+        if not isinstance(net, torch.nn.Module):
+            raise TypeError(f"eval_mode takes nn.Module objects, got {type(net).__name__}")
     modes = [(m, m.training) for net in nets for m in net.modules()]
     try:
         for net in nets:

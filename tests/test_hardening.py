@@ -368,3 +368,78 @@ def test_mnist_idx_requires_uint8_28x28_images_and_labels_0_to_9(tmp_path):
         _write_mnist(tmp_path, images, labels)
         with pytest.raises(ValueError, match=f"(?s)t10k.*{message}"):
             data.load("mnist-idx", root=tmp_path, split="test")
+
+
+# --- more careless inputs, same kinds -------------------------------------------------
+
+
+def test_load_names_the_keywords_a_data_set_takes():
+    with pytest.raises(TypeError, match="(?s)'mnist5k'.*spilt.*split"):
+        data.load("mnist5k", spilt="train")
+    with pytest.raises(TypeError, match="(?s)'ring8'.*size.*n, seed"):
+        data.load("ring8", size=10)
+
+
+def test_batches_check_the_seed_at_the_call():
+    d = data.load("ring8", n=20, seed=0)
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        d.batches(4, seed=1.5)
+
+
+def test_divergence_helpers_reject_nan_and_mismatched_inputs():
+    p = np.array([0.5, 0.5])
+    with pytest.raises(ValueError, match=r"d must .*\[0, 1\]"):
+        divergences.gan_value(p, p, [0.5, float("nan")])
+    with pytest.raises(ValueError, match="broadcast"):
+        divergences.optimal_discriminator([0.1, 0.2, 0.3], [0.1, 0.2])
+    with pytest.raises(ValueError, match="theta"):
+        divergences.parallel_lines(float("nan"))
+    q = torch.tensor([0.25, 0.75], requires_grad=True)  # a tensor that requires grad is read, not refused
+    assert divergences.kl(p, q) == pytest.approx(0.5 * math.log(2) + 0.5 * math.log(2 / 3))
+
+
+@pytest.mark.parametrize("c", [0.0, -1.0, float("nan"), float("inf")])
+def test_clip_weights_needs_a_finite_positive_bound(c):
+    net = nn.Linear(2, 2)
+    before = net.weight.detach().clone()
+    with pytest.raises(ValueError, match="clipping bound"):
+        losses.clip_weights(net, c)
+    assert torch.equal(net.weight, before)
+
+
+@pytest.mark.parametrize("n", [0, 2.5, True])
+def test_sample_counts_of_the_elbo_and_the_importance_estimate(n):
+    model = VAE(hidden=(8,))
+    x = torch.zeros(2, 1, 28, 28)
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        losses.elbo(model, x, n_samples=n)
+    prior = model.prior().expand((2,))
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        losses.importance_log_evidence(lambda z: z.sum(-1), model.prior(), prior, n)
+
+
+@pytest.mark.parametrize("name", sorted(losses.GAN_LOSSES))
+def test_gan_losses_refuse_empty_batches(name):
+    d_loss, g_loss = losses.gan_losses(name)
+    empty, some = torch.zeros(0), torch.zeros(3)
+    with pytest.raises(ValueError, match="empty"):
+        d_loss(some, empty)
+    with pytest.raises(ValueError, match="empty"):
+        g_loss(empty)
+
+
+def test_models_say_what_shape_and_settings_they_expect():
+    from gencore.models.toy import MLPDiscriminator
+
+    with pytest.raises(ValueError, match="pack"):
+        MLPDiscriminator(pack=0)
+    with pytest.raises(ValueError, match=r"z of shape \(N, 2\)"):
+        VAE(hidden=(8,)).decode(torch.zeros(3, 5))
+    with pytest.raises(ValueError, match=r"z of shape \(N, 2\)"):
+        MLPGenerator(hidden=8, depth=1)(torch.zeros(3, 5))
+    for sigma in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="sigma"):
+            LinearGaussian(3, 2, sigma=sigma)
+    with pytest.raises(TypeError, match="nn.Module"):
+        with gencore.eval_mode("G"):
+            pass

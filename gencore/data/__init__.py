@@ -9,6 +9,8 @@ IDX files that a user already has.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 
 from gencore.data.base import Data
@@ -33,9 +35,9 @@ _REGISTRY: dict[str, Callable[..., Data]] = {
     "mnist5k-binary": load_mnist5k_binary,
     "digits": load_digits,
     "mnist-idx": load_mnist_idx,
-    "ring8": lambda **kw: load_toy2d("ring8", **kw),
-    "grid25": lambda **kw: load_toy2d("grid25", **kw),
-    "swissroll": lambda **kw: load_toy2d("swissroll", **kw),
+    "ring8": functools.partial(load_toy2d, "ring8"),
+    "grid25": functools.partial(load_toy2d, "grid25"),
+    "swissroll": functools.partial(load_toy2d, "swissroll"),
 }
 
 
@@ -57,4 +59,15 @@ def load(name: str, **kwargs) -> Data:
         loader = _REGISTRY[name]
     except KeyError:
         raise KeyError(f"unknown data set {name!r}; known data sets: {', '.join(names())}") from None
+    try:
+        signature = inspect.signature(loader)
+    except (TypeError, ValueError):  # a loader without a signature: let it check its own arguments
+        signature = None
+    if signature is not None:
+        try:
+            signature.bind(**kwargs)
+        except TypeError as e:
+            takes = ", ".join(signature.parameters) or "no keywords"
+            got = ", ".join(kwargs) or "no keywords"
+            raise TypeError(f"data.load({name!r}) got {got} ({e}); data set {name!r} takes {takes}") from None
     return loader(**kwargs)

@@ -75,7 +75,9 @@ class Data(Dataset):
         positive integer no larger than ``len(self)``; a bad one raises
         ``ValueError`` here, at the call, not at the first ``next``.
         """
-        return self._endless(self._check_batch_size(batch_size, whole=True), seed)
+        batch_size = self._check_batch_size(batch_size, whole=True)
+        rng(seed)  # a bad seed raises here, not at the first batch
+        return self._endless(batch_size, seed)
 
     def _endless(self, batch_size: int, seed: int | None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         epoch = 0

@@ -22,6 +22,8 @@ from gencore.models.sampling import sample_in_chunks
 class LinearGaussian(nn.Module):
     def __init__(self, data_dim: int, latent_dim: int, sigma: float = 0.5, seed: int = 0):
         super().__init__()
+        if not 0 < sigma < float("inf"):  # NaN fails too
+            raise ValueError(f"sigma (the observation noise σ) must be positive and finite, got {sigma!r}")
         g = torch.Generator().manual_seed(seed)
         self.W = nn.Parameter(torch.randn(data_dim, latent_dim, generator=g, dtype=torch.float64))
         self.b = nn.Parameter(torch.randn(data_dim, generator=g, dtype=torch.float64))

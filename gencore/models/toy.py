@@ -18,6 +18,8 @@ class MLPGenerator(nn.Module):
         self.net = _mlp([latent_dim, *[hidden] * depth, out_dim])
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim == 0 or z.shape[-1] != self.latent_dim:
+            raise ValueError(f"expected z of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
         return self.net(z)
 
     def sample(self, n: int, *, seed: int | None = None) -> torch.Tensor:
@@ -48,6 +50,8 @@ class MLPDiscriminator(nn.Module):
 
     def __init__(self, in_dim: int = 2, hidden: int = 128, depth: int = 3, pack: int = 1):
         super().__init__()
+        if isinstance(pack, bool) or not isinstance(pack, int) or pack < 1:
+            raise ValueError(f"pack must be a positive integer (samples judged together; 1: no packing), got {pack!r}")
         self.in_dim, self.pack = in_dim, pack
         self.net = _mlp([in_dim * pack, *[hidden] * depth, 1], act=lambda: nn.LeakyReLU(0.2))
 

@@ -75,6 +75,8 @@ class VAE(nn.Module):
 
     def decode(self, z: torch.Tensor) -> Independent:
         """p_θ(x|z) over intensities in [0, 1]: Bernoulli(logits) or N(mean, obs_std²)."""
+        if z.ndim == 0 or z.shape[-1] != self.latent_dim:
+            raise ValueError(f"expected z of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
         out = self.decoder(z).view(-1, *self.config.image_shape)
         if self.config.decoder == "bernoulli":
             # validate_args=False: grey levels in (0, 1) give the cross-entropy (BCE).
