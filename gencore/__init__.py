@@ -2,53 +2,140 @@
 
 Data flows one way: ``data -> models -> losses -> train -> metrics -> viz/widgets``,
 with ``pretrained`` beside ``train``. This top-level module holds only the two
-helpers every chapter needs: :func:`device` and :func:`seed`.
+helpers every chapter needs: :func:`device`, :func:`seed`, :func:`rng` and
+:func:`eval_mode`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import re
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 
 __version__ = "0.1.0"
 
-__all__ = ["device", "seed", "full_mode", "__version__"]
+__all__ = ["device", "seed", "rng", "eval_mode", "full_mode", "__version__"]
+
+
+def _allowed_devices() -> str:
+    allowed = ["cpu"]
+    if torch.cuda.is_available():
+        allowed += ["cuda", f"cuda:N (N = 0..{torch.cuda.device_count() - 1})"]
+    else:
+        allowed += ["cuda, cuda:N (none: torch sees no CUDA device here)"]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        allowed.append("mps")
+    return ", ".join(allowed)
 
 
 def device() -> torch.device:
     """The device every chapter trains on: CUDA when present, else the CPU.
 
-    Set ``GENCORE_DEVICE=cpu`` (or ``cuda:1``...) to override. Code in the book
-    never calls ``.cuda()``; it moves tensors with ``.to(gencore.device())``.
+    Set ``GENCORE_DEVICE`` to override: ``cpu``, ``cuda``, ``cuda:N`` (the N-th
+    GPU) or, on Apple machines, ``mps``. Any other value, or a device that torch
+    does not see on this machine, raises ``ValueError`` naming the allowed
+    values. Code in the book never calls ``.cuda()``; it moves tensors with
+    ``.to(gencore.device())``.
     """
-    name = os.environ.get("GENCORE_DEVICE")
-    if name:
-        return torch.device(name)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    name = os.environ.get("GENCORE_DEVICE", "").strip()
+    if not name:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    match = re.fullmatch(r"cpu|mps|cuda(?::(\d+))?", name)
+    available = match is not None and (
+        name == "cpu"
+        or (name == "mps" and getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available())
+        or (
+            name.startswith("cuda")
+            and torch.cuda.is_available()
+            and int(match.group(1) or 0) < torch.cuda.device_count()
+        )
+    )
+    if not available:
+        what = "is not a device name" if match is None else "names a device that torch does not see on this machine"
+        raise ValueError(
+            f"GENCORE_DEVICE={name!r} {what}; set it to one of: {_allowed_devices()} "
+            "(or unset it: CUDA when present, else cpu)"
+        )
+    return torch.device(name)
 
 
-def seed(n: int) -> torch.Generator:
+def _check_seed(n, what: str = "seed") -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"{what} must be a non-negative integer, got {n!r}")
+    return int(n)
+
+
+def seed(n: int, *, deterministic: bool = True) -> torch.Generator:
     """Seed Python, NumPy and torch (CPU and CUDA) with ``n``.
 
-    Also asks torch for deterministic algorithms where it has them
-    (``warn_only=True``: ops without a deterministic version warn, not fail).
+    **Process-wide side effect.** With ``deterministic=True`` (the default) this
+    also calls ``torch.use_deterministic_algorithms(True, warn_only=True)`` and
+    sets ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` (unless already set), for the whole
+    process and until changed: every later torch op, in any code, uses its
+    deterministic implementation where torch has one, and ops without one emit
+    a warning instead of failing. On the CPU this changes nothing measurable; on
+    a GPU some ops (scatter-add, some pooling backwards, ...) get slower. It is
+    what makes the book's numbers repeat bit for bit. Pass
+    ``deterministic=False`` to leave torch's setting as it is (it is *not*
+    switched off), or call ``torch.use_deterministic_algorithms(False)``
+    yourself to switch it off. (The setting is not scoped to a ``with`` block
+    because the training that needs it runs after ``seed`` returns.)
+
     Returns a ``torch.Generator`` seeded with ``n`` for code that wants its own
-    stream.
+    stream (:func:`rng` gives one without touching the global state).
     """
-    if not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {n!r}")
-    n = int(n)
+    n = _check_seed(n)
     random.seed(n)
     np.random.seed(n % 2**32)
     torch.manual_seed(n)
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(n)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     return torch.Generator().manual_seed(n)
+
+
+def rng(seed: int | None) -> torch.Generator | None:
+    """A CPU ``torch.Generator`` seeded with ``seed``, or ``None`` when ``seed`` is ``None``.
+
+    The idiom behind every ``seed=`` keyword of the package: ``None`` means
+    "torch's global stream", an integer a private, repeatable one. Nothing global
+    is touched. Draw on the CPU with it and move the result:
+    ``torch.randn(n, d, generator=gencore.rng(seed)).to(device)``.
+    """
+    if seed is None:
+        return None
+    return torch.Generator().manual_seed(_check_seed(seed))
+
+
+@contextlib.contextmanager
+def eval_mode(*nets: torch.nn.Module) -> Iterator[None]:
+    """Put ``nets`` in eval mode for the ``with`` block, then restore every module's own mode.
+
+    The previous ``training`` flag of each module *and each of its submodules*
+    is recorded and put back on exit, also when the block raises, so a network
+    that was partly in eval mode (a frozen batch norm inside a training network)
+    comes back exactly as it was. Gradients are not switched off: combine with
+    ``torch.no_grad()`` when they are not needed.
+    """
+    for net in nets:
+        if not isinstance(net, torch.nn.Module):
+            raise TypeError(f"eval_mode takes nn.Module objects, got {type(net).__name__}")
+    modes = [(m, m.training) for net in nets for m in net.modules()]
+    try:
+        for net in nets:
+            net.eval()
+        yield
+    finally:
+        for m, was_training in modes:
+            m.training = was_training
 
 
 def full_mode() -> bool:

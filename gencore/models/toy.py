@@ -5,12 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
-def _mlp(sizes: list[int], act: type[nn.Module] = nn.ReLU) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(a, b), act()]
-    return nn.Sequential(*layers[:-1])
+from gencore.models.layers import mlp as _mlp
+from gencore.models.sampling import sample_in_chunks
 
 
 class MLPGenerator(nn.Module):
@@ -22,14 +18,26 @@ class MLPGenerator(nn.Module):
         self.net = _mlp([latent_dim, *[hidden] * depth, out_dim])
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim == 0 or z.shape[-1] != self.latent_dim:
+            raise ValueError(f"expected z of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
         return self.net(z)
 
     def sample(self, n: int, *, seed: int | None = None) -> torch.Tensor:
-        """``n`` samples (n, out_dim)."""
-        dev = next(self.parameters()).device
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
-        with torch.no_grad():
-            return self(torch.randn(n, self.latent_dim, generator=gen).to(dev))
+        """``n`` samples (n, out_dim) from z ~ N(0, I), without gradients.
+
+        ``n`` must be a non-negative integer; more than
+        :data:`gencore.models.sampling.CHUNK` samples are drawn in chunks and
+        returned on the CPU (see :mod:`gencore.models.sampling`).
+        """
+        w = self.net[-1].weight
+        return sample_in_chunks(
+            lambda k, gen: self(torch.randn(k, self.latent_dim, generator=gen).to(w.device)),
+            n,
+            (self.net[-1].out_features,),
+            seed=seed,
+            device=w.device,
+            dtype=w.dtype,
+        )
 
 
 class MLPDiscriminator(nn.Module):
@@ -42,6 +50,8 @@ class MLPDiscriminator(nn.Module):
 
     def __init__(self, in_dim: int = 2, hidden: int = 128, depth: int = 3, pack: int = 1):
         super().__init__()
+        if isinstance(pack, bool) or not isinstance(pack, int) or pack < 1:
+            raise ValueError(f"pack must be a positive integer (samples judged together; 1: no packing), got {pack!r}")
         self.in_dim, self.pack = in_dim, pack
         self.net = _mlp([in_dim * pack, *[hidden] * depth, 1], act=lambda: nn.LeakyReLU(0.2))
 

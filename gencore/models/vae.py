@@ -12,11 +12,15 @@ intensities ``(x + 1) / 2`` in ``[0, 1]``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 from torch.distributions import Bernoulli, Independent, Normal
+
+from gencore.models.layers import mlp as _mlp
+from gencore.models.sampling import sample_in_chunks
 
 
 @dataclass
@@ -26,13 +30,6 @@ class VAEConfig:
     image_shape: tuple[int, int, int] = (1, 28, 28)
     decoder: str = "bernoulli"  # "bernoulli" (BCE) or "gaussian" (MSE)
     obs_std: float = 0.1  # σ of the Gaussian decoder, on [0, 1] intensities
-
-
-def _mlp(sizes: list[int]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(a, b), nn.ReLU()]
-    return nn.Sequential(*layers[:-1])  # no activation after the last layer
 
 
 class VAE(nn.Module):
@@ -64,13 +61,22 @@ class VAE(nn.Module):
         return Independent(Normal(zeros, torch.ones_like(zeros)), 1)
 
     def encode(self, x: torch.Tensor) -> Independent:
-        """q_φ(z|x) = N(μ_φ(x), diag σ_φ²(x)) for ``x`` of shape (N, 1, H, W) in [-1, 1]."""
+        """q_φ(z|x) = N(μ_φ(x), diag σ_φ²(x)) for ``x`` of shape (N, 1, H, W) in [-1, 1].
+
+        Raises ``FloatingPointError`` when the encoder's output is unusable (a
+        non-finite μ, or a scale σ that is 0, inf or NaN): the sign of a training
+        run that diverged (``gencore.train`` reports it as ``TrainingDiverged``).
+        """
         self._check(x)
         mu, log_var = self.encoder(x.flatten(1)).chunk(2, dim=1)
-        return Independent(Normal(mu, torch.exp(0.5 * log_var)), 1)
+        scale = torch.exp(0.5 * log_var)
+        _check_posterior(mu, log_var, scale)
+        return Independent(Normal(mu, scale), 1)
 
     def decode(self, z: torch.Tensor) -> Independent:
         """p_θ(x|z) over intensities in [0, 1]: Bernoulli(logits) or N(mean, obs_std²)."""
+        if z.ndim == 0 or z.shape[-1] != self.latent_dim:
+            raise ValueError(f"expected z of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
         out = self.decoder(z).view(-1, *self.config.image_shape)
         if self.config.decoder == "bernoulli":
             # validate_args=False: grey levels in (0, 1) give the cross-entropy (BCE).
@@ -90,10 +96,39 @@ class VAE(nn.Module):
         """Reconstruction E[x|z=μ_φ(x)] in [-1, 1]."""
         return self.decode_mean(self.encode(x).mean)
 
-    @torch.no_grad()
     def sample(self, n: int, *, seed: int | None = None) -> torch.Tensor:
-        """``n`` images (n, 1, H, W) in [-1, 1]: decoder means at z ~ p(z)."""
-        dev = self.encoder[0].weight.device
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
-        z = torch.randn(n, self.latent_dim, generator=gen).to(dev)
-        return self.decode_mean(z)
+        """``n`` images (n, 1, H, W) in [-1, 1]: decoder means at z ~ p(z), without gradients.
+
+        ``n`` must be a non-negative integer; more than
+        :data:`gencore.models.sampling.CHUNK` images are drawn in chunks and
+        returned on the CPU (see :mod:`gencore.models.sampling`).
+        """
+        w = self.encoder[0].weight
+        return sample_in_chunks(
+            lambda k, gen: self.decode_mean(torch.randn(k, self.latent_dim, generator=gen).to(w.device)),
+            n,
+            tuple(self.config.image_shape),
+            seed=seed,
+            device=w.device,
+            dtype=w.dtype,
+        )
+
+
+def _check_posterior(mu: torch.Tensor, log_var: torch.Tensor, scale: torch.Tensor) -> None:
+    """``FloatingPointError`` naming the quantity when q_φ(z|x) cannot be a Normal distribution."""
+    if bool(torch.isfinite(mu).all() & ((scale > 0) & (scale < math.inf)).all()):
+        return  # one check (one device sync) on the common path; the details only on failure
+    if not torch.isfinite(mu).all():
+        what = f"a non-finite mean μ ({int((~torch.isfinite(mu)).sum())} of {mu.numel()} entries are NaN or inf)"
+    else:
+        bad = ~(torch.isfinite(scale) & (scale > 0))
+        lv = log_var[bad]
+        what = (
+            f"a scale σ = exp(log σ² / 2) that is 0, inf or NaN in {int(bad.sum())} of {scale.numel()} entries "
+            f"(log σ² from {lv.min().item():.3g} to {lv.max().item():.3g}; float32 σ underflows to 0 below "
+            "log σ² ≈ −208 and overflows above ≈ 177)"
+        )
+    raise FloatingPointError(
+        f"the VAE encoder produced {what}, so q(z|x) is not a distribution: the weights have diverged. "
+        "Lower the learning rate (e.g. by 10x), or restart from the last good weights."
+    )
