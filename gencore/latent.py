@@ -28,6 +28,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+import gencore
+
 
 def lerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
     """Linear interpolation (1 − t) a + t b; ``t`` scalar or (N,) for rows of ``a``, ``b``."""
@@ -114,27 +116,26 @@ def inpaint(
     z = torch.cat([torch.randn(restarts, generator.latent_dim, generator=gen) for _ in range(n)])
     z = z.to(dev).requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
-    modes = generator.training, discriminator.training
-    generator.eval(), discriminator.eval()
-    for p in [*generator.parameters(), *discriminator.parameters()]:
-        p.requires_grad_(False)
-    try:
-        for _ in range(steps):
+    nets = [*generator.parameters(), *discriminator.parameters()]
+    with gencore.eval_mode(generator, discriminator):
+        for p in nets:
+            p.requires_grad_(False)
+        try:
+            for _ in range(steps):
+                fake = generator(z)
+                contextual = (known * (fake - target)).abs().flatten(1).sum(1)
+                perceptual = -F.softplus(discriminator(fake))  # log(1 − D(G(z))) with D = σ(logit)
+                loss = (contextual + lam * perceptual).sum()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+        finally:
+            for p in nets:
+                p.requires_grad_(True)
+        with torch.no_grad():
             fake = generator(z)
-            contextual = (known * (fake - target)).abs().flatten(1).sum(1)
-            perceptual = -F.softplus(discriminator(fake))  # log(1 − D(G(z))) with D = σ(logit)
-            loss = (contextual + lam * perceptual).sum()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-    finally:
-        for p in [*generator.parameters(), *discriminator.parameters()]:
-            p.requires_grad_(True)
-        generator.train(modes[0]), discriminator.train(modes[1])
-    with torch.no_grad():
-        fake = generator(z)
-        contextual = (known * (fake - target)).abs().flatten(1).sum(1).view(n, restarts)
-        best = torch.arange(n, device=dev) * restarts + contextual.argmin(1)
-        generated = fake[best]
-        completed = mask * image + (1 - mask) * generated
+            contextual = (known * (fake - target)).abs().flatten(1).sum(1).view(n, restarts)
+            best = torch.arange(n, device=dev) * restarts + contextual.argmin(1)
+            generated = fake[best]
+            completed = mask * image + (1 - mask) * generated
     return {"z": z[best].detach(), "generated": generated, "completed": completed, "contextual": contextual}

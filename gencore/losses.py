@@ -2,11 +2,11 @@
 
 ELBO terms (``book/vae.ipynb``):
 
-    ELBO(x) = E_{q_φ(z|x)}[log p_θ(x|z)] − KL(q_φ(z|x) ‖ p(z))     (elbo)
-    KL(N(μ, diag σ²) ‖ N(0, I)) = ½ Σ_k (μ_k² + σ_k² − log σ_k² − 1)   (kl-gauss)
-    log p(x) ≈ log (1/S) Σ_s p(x|z_s) p(z_s) / q(z_s),  z_s ~ q         (iw)
+    ELBO(x) = E_{q_φ(z|x)}[log p_θ(x|z)] − KL(q_φ(z|x) ‖ p(z))     Eq. (vae-elbo)
+    KL(N(μ, diag σ²) ‖ N(0, I)) = ½ Σ_k (μ_k² + σ_k² − log σ_k² − 1)   Eq. (vae-kl-gauss)
+    log p(x) ≈ log (1/S) Σ_s p(x|z_s) p(z_s) / q(z_s),  z_s ~ q         (importance sampling)
 
-Eq. (iw) is ``book/generative_models.ipynb``'s naive estimate when q = p(z)
+The importance-sampling estimate is ``book/generative_models.ipynb``'s naive estimate when q = p(z)
 and the importance-weighted bound of Burda et al. (2016) when q = q_φ(z|x).
 """
 
@@ -22,12 +22,12 @@ from torch.distributions import kl_divergence
 
 
 def gaussian_kl(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """Eq. (kl-gauss): KL(N(μ, diag σ²) ‖ N(0, I)) per row, shape (N,)."""
+    """Eq. (vae-kl-gauss): KL(N(μ, diag σ²) ‖ N(0, I)) per row, shape (N,)."""
     return 0.5 * (mu.pow(2) + log_var.exp() - log_var - 1).sum(dim=-1)
 
 
 def elbo(model, x: torch.Tensor, *, beta: float = 1.0, n_samples: int = 1) -> dict[str, torch.Tensor]:
-    """Eq. (elbo) for a VAE-like ``model`` (``encode``, ``decode``, ``prior``, ``to_unit``).
+    """Eq. (vae-elbo) for a VAE-like ``model`` (``encode``, ``decode``, ``prior``, ``to_unit``).
 
     ``x``: (N, C, H, W) in [-1, 1]. Returns per-example tensors of shape (N,):
     ``recon`` = E_q[log p(x|z)] (``n_samples`` reparameterized draws),
@@ -49,7 +49,7 @@ def importance_log_evidence(
     proposal: torch.distributions.Distribution,
     n_samples: int,
 ) -> torch.Tensor:
-    """Eq. (iw): a Monte Carlo estimate of log p(x) for each of N data points, shape (N,).
+    """The importance-sampling estimate above: a Monte Carlo estimate of log p(x) for each of N data points, shape (N,).
 
     ``proposal`` q has batch shape (N,) and event shape (k,) (one proposal per
     point; ``prior.expand((N,))`` gives the naive estimator); ``prior`` p(z) has
@@ -190,7 +190,9 @@ def _check_pair(real: torch.Tensor, fake: torch.Tensor) -> None:
 def gradient_penalty(
     critic, real: torch.Tensor, fake: torch.Tensor, *, generator: torch.Generator | None = None
 ) -> torch.Tensor:
-    """Eq. (gp) of WGAN-GP (Gulrajani et al., 2017): E_{x̂}[(‖∇_x̂ D(x̂)‖₂ − 1)²].
+    """The gradient penalty of WGAN-GP (Gulrajani et al., 2017): E_{x̂}[(‖∇_x̂ D(x̂)‖₂ − 1)²].
+
+    It is the last term of Eq. (wg-gp-loss) in ``book/wgan_gp.ipynb``.
 
     x̂ = ε x + (1 − ε) x̃ from :func:`interpolates` (ε ~ U[0, 1] once per
     example; ``generator`` as there). λ is applied by the caller. The graph is

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import torch
 
+from gencore import rng
 from gencore.data.base import Data
 
 
@@ -53,7 +54,7 @@ def load_toy2d(name: str, n: int = 2500, seed: int | None = None) -> Data:
         raise KeyError(f"unknown toy data set {name!r}; known toy data sets: {', '.join(TOY_NAMES)}")
     if not isinstance(n, int) or n <= 0:
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    gen = rng(seed)
     if name == "swissroll":
         t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=gen))
         x = torch.stack([t * torch.cos(t), t * torch.sin(t)], 1) / 5.0

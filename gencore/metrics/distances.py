@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 import torch
 
+import gencore
 from gencore.metrics.arrays import points as _points
 
 
@@ -93,9 +94,5 @@ def frechet_distance(feats_a, feats_b, eps: float = 1e-6) -> float:
 @torch.no_grad()
 def critic_gap(critic, samples_a: torch.Tensor, samples_b: torch.Tensor) -> float:
     """E_a[f] − E_b[f] for a critic f (N, ...) -> (N,), evaluated in eval mode (restored afterwards)."""
-    was_training = critic.training
-    critic.eval()
-    try:
+    with gencore.eval_mode(critic):
         return (critic(samples_a).mean() - critic(samples_b).mean()).item()
-    finally:
-        critic.train(was_training)

@@ -24,6 +24,7 @@ import math
 import numpy as np
 import torch
 
+import gencore
 from gencore.latent import slerp
 from gencore.metrics.arrays import points as _points
 from gencore.metrics.distances import frechet_distance
@@ -49,14 +50,12 @@ def laplacian_sharpness(images: torch.Tensor) -> torch.Tensor:
 def classifier_outputs(classifier, images: torch.Tensor, batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
     """Features ``(N, 128)`` and class probabilities ``(N, 10)`` of images ``(N, 1, 28, 28)`` in [-1, 1]."""
     dev = next(classifier.parameters()).device
-    was_training = classifier.training
-    classifier.eval()
     feats, probs = [], []
-    for i in range(0, len(images), batch_size):
-        f = classifier.features(images[i : i + batch_size].to(dev))
-        feats.append(f.cpu())
-        probs.append(torch.softmax(classifier.head(f), dim=1).cpu())
-    classifier.train(was_training)
+    with gencore.eval_mode(classifier):
+        for i in range(0, len(images), batch_size):
+            f = classifier.features(images[i : i + batch_size].to(dev))
+            feats.append(f.cpu())
+            probs.append(torch.softmax(classifier.head(f), dim=1).cpu())
     return torch.cat(feats).double().numpy(), torch.cat(probs).double().numpy()
 
 
@@ -206,11 +205,7 @@ def perceptual_path_length(
     the path; large where the generator jumps between digits. ``generator`` is
     evaluated in eval mode (its mode is restored afterwards).
     """
-    was_training = generator.training
-    generator.eval()
     dev = next(generator.parameters()).device
-    try:
+    with gencore.eval_mode(generator):
         terms = path_lengths(lambda z: generator(z.to(dev)), generator.latent_dim, classifier, n, eps, seed, batch_size)
-        return float(terms.mean())
-    finally:
-        generator.train(was_training)
+    return float(terms.mean())

@@ -4,7 +4,7 @@ p(z) = N(0, I_k),  p(x|z) = N(W z + b, σ² I_d)  ⇒  p(x) = N(b, W Wᵀ + σ²
 p(z|x) = N(M⁻¹ Wᵀ (x − b), σ² M⁻¹) with M = Wᵀ W + σ² I_k.
 
 ``book/vae.ipynb`` uses it to check ELBO = log p(x) − KL(q ‖ p(z|x)) exactly,
-and, with :func:`gaussian_joint`, the joint-KL route to the ELBO (Eq. (joint-kl)):
+and, with :func:`gaussian_joint`, the joint-KL route to the ELBO (Eq. (vae-joint-kl)):
 KL(p̃(x) q(z|x) ‖ p(z) p(x|z)) = KL(p̃ ‖ p(x)) + E_p̃[KL(q(z|x) ‖ p(z|x))].
 ``book/generative_models.ipynb`` uses it to show the naive Monte Carlo
 estimate of log p(x) = log E_{p(z)}[p(x|z)] failing as k grows.

@@ -11,7 +11,7 @@ A new family adds a module that calls :func:`register` and one import line below
 from gencore.recipes import mnist_classifier, mnist_gans, vae_mnist  # noqa: F401  (they register)
 from gencore.recipes.base import Recipe, Run, names, recipe, register, settings, train_recipe, with_overrides
 from gencore.recipes.mnist_gans import fid_floor, generator_fid
-from gencore.recipes.vae_mnist import binarize, heldout_elbo, mnist_binary
+from gencore.recipes.vae_mnist import heldout_elbo
 
 __all__ = [
     "Recipe",
@@ -24,7 +24,5 @@ __all__ = [
     "train_recipe",
     "generator_fid",
     "fid_floor",
-    "binarize",
-    "mnist_binary",
     "heldout_elbo",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+import gencore
 from gencore import data
 from gencore.data.augment import random_shift
 from gencore.recipes.base import Recipe, register
@@ -22,10 +23,8 @@ def fit(parts: dict, config: dict, progress: bool | None = None, **train_options
 def heldout_accuracy(model) -> dict[str, float]:
     """Accuracy on the 1,000 held-out MNIST-5k digits."""
     held = data.load("mnist5k", split="heldout")
-    was_training = model.training
-    model.eval()
-    pred = model(held.x.to(next(model.parameters()).device)).argmax(1).cpu()
-    model.train(was_training)
+    with gencore.eval_mode(model):
+        pred = model(held.x.to(next(model.parameters()).device)).argmax(1).cpu()
     return {"heldout_accuracy": (pred == held.y).float().mean().item()}
 
 

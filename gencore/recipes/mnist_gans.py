@@ -11,6 +11,7 @@ import functools
 import numpy as np
 import torch
 
+import gencore
 from gencore import data, metrics, pretrained
 from gencore.recipes.base import Recipe, register
 from gencore.train import History, gan_phases, train
@@ -34,12 +35,8 @@ def _reference() -> tuple[torch.nn.Module, np.ndarray]:
 def generator_fid(generator, n: int = FID_SAMPLES, seed: int = 0) -> float:
     """FID of ``n`` samples (in classifier features) against the MNIST-5k train split."""
     clf, reference = _reference()
-    was_training = generator.training
-    generator.eval()
-    try:
+    with gencore.eval_mode(generator):
         fake = generator.sample(n, seed=seed).cpu()
-    finally:
-        generator.train(was_training)
     return metrics.fid(fake, reference, clf)
 
 
@@ -80,11 +77,8 @@ def fit(parts: dict, config: dict, progress: bool | None = None, **train_options
 
     def evaluate() -> dict[str, float]:
         # The critic's estimate E_r[D] − E_g[D] on held-out images, and FID on 500 samples.
-        was_training = generator.training
-        generator.eval()
-        with torch.no_grad():
+        with gencore.eval_mode(generator), torch.no_grad():
             fake = generator.sample(500, seed=1)
-        generator.train(was_training)
         return {"critic_gap": metrics.critic_gap(critic, held, fake), "fid500": generator_fid(generator, 500, 1)}
 
     batches = data.load("mnist5k", split="train").batches(tr["batch_size"], seed=tr["seed"])

@@ -4,32 +4,18 @@ from __future__ import annotations
 
 import torch
 
+import gencore
 from gencore import data
 from gencore.losses import elbo
 from gencore.recipes.base import Recipe, register
 from gencore.train import History, train, vae_phase
 
 
-def binarize(x: torch.Tensor) -> torch.Tensor:
-    """Threshold [-1, 1] images at intensity 0.5, giving values in {-1, 1}.
-
-    On binary pixels the Bernoulli decoder is a true likelihood, so the ELBO is
-    a bound on log p(x) in nats.
-    """
-    return torch.where(x > 0, 1.0, -1.0)
-
-
-def mnist_binary(split: str) -> data.Data:
-    """Binarized MNIST-5k (``split``: train, heldout or all)."""
-    d = data.load("mnist5k", split=split)
-    return data.Data("mnist5k-binary", split, binarize(d.x), d.y)
-
-
 def fit(parts: dict, config: dict, progress: bool | None = None, **train_options) -> History:
     """Adam on the negative β-ELBO; the held-out ELBO every ``eval_every`` steps and at the end (0: never)."""
     vae, opt, tr = parts["vae"], config["optim"], config["train"]
     optimizer = torch.optim.Adam(vae.parameters(), lr=opt["lr"])
-    batches = mnist_binary("train").batches(tr["batch_size"], seed=tr["seed"])
+    batches = data.load("mnist5k-binary", split="train").batches(tr["batch_size"], seed=tr["seed"])
     evaluate = (lambda: heldout_elbo(vae)) if tr["eval_every"] else None
     return train(
         [vae_phase(vae, optimizer, beta=tr["beta"])],
@@ -45,16 +31,14 @@ def fit(parts: dict, config: dict, progress: bool | None = None, **train_options
 @torch.no_grad()
 def heldout_elbo(model, n_samples: int = 10, seed: int = 0) -> dict[str, float]:
     """Mean ELBO, E_q[log p(x|z)] and KL in nats per image on the binarized held-out split."""
-    x = mnist_binary("heldout").x.to(next(model.parameters()).device)
-    was_training = model.training
-    model.eval()
+    x = data.load("mnist5k-binary", split="heldout").x.to(next(model.parameters()).device)
     state = torch.random.get_rng_state()
     torch.manual_seed(seed)
     try:
-        t = elbo(model, x, n_samples=n_samples)
+        with gencore.eval_mode(model):
+            t = elbo(model, x, n_samples=n_samples)
     finally:
         torch.random.set_rng_state(state)
-        model.train(was_training)
     return {
         "heldout_elbo": t["elbo"].mean().item(),
         "heldout_recon": t["recon"].mean().item(),
