@@ -344,6 +344,10 @@ def test_idx_short_header_and_corrupt_gzip_name_the_file(tmp_path):
     notgz.write_bytes(b"plain text, not gzip")
     with pytest.raises(ValueError, match=f"{notgz.name}"):
         data.read_idx(notgz)
+    unnamed = tmp_path / "train-labels-idx1-ubyte"  # gzipped but named without .gz
+    unnamed.write_bytes(good)
+    with pytest.raises(ValueError, match=r"(?s)train-labels.*suffix \.gz"):
+        data.read_idx(unnamed)
     with pytest.raises(FileNotFoundError, match="missing"):
         data.read_idx(tmp_path / "missing")
 

@@ -82,8 +82,9 @@ def read_idx(
 def _read_header(f, path: Path) -> tuple[np.dtype, tuple[int, ...]]:
     magic = f.read(4)
     if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _DTYPES:
+        hint = " (it looks gzipped: give it the suffix .gz)" if magic[:2] == b"\x1f\x8b" else ""
         raise ValueError(
-            f"{path} is not an IDX file (bad magic number {magic.hex() or 'empty'}); "
+            f"{path} is not an IDX file (bad magic number {magic.hex() or 'empty'}){hint}; "
             "expected the MNIST files as distributed, e.g. train-images-idx3-ubyte"
         )
     ndim = magic[3]
