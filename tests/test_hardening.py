@@ -447,3 +447,12 @@ def test_models_say_what_shape_and_settings_they_expect():
     with pytest.raises(TypeError, match="nn.Module"):
         with gencore.eval_mode("G"):
             pass
+
+
+def test_toy_data_refuses_a_bool_count():
+    import pytest as _pytest
+
+    from gencore import data as _data
+
+    with _pytest.raises(ValueError, match="positive integer"):
+        _data.load("ring8", n=True)

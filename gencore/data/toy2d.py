@@ -52,7 +52,7 @@ def toy2d(name: str, n: int, seed: int | None = None) -> torch.Tensor:
 def load_toy2d(name: str, n: int = 2500, seed: int | None = None) -> Data:
     if name not in TOY_NAMES:
         raise KeyError(f"unknown toy data set {name!r}; known toy data sets: {', '.join(TOY_NAMES)}")
-    if not isinstance(n, int) or n <= 0:
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     gen = rng(seed)
     if name == "swissroll":
