@@ -1,14 +1,26 @@
-"""Bibliography lists labelled author–year, like the citations in the text.
+"""One citation style, author–year, in the text and in the lists.
 
-Registers the pybtex formatting style ``authoryear`` (``bibtex_default_style``):
-the ``unsrt`` entry format, sorted by author, year and title, and labelled
-"Kingma and Welling, 2014" / "Goodfellow et al., 2014" instead of "[KW14]".
-An entry with no author (a source note) is labelled by its ``key`` field.
+Registers
+- the pybtex formatting style ``authoryear`` (``bibtex_default_style``): the
+  ``unsrt`` entry format, sorted by author, year and title, and labelled
+  "Kingma and Welling, 2014" / "Goodfellow et al., 2014" instead of "KW14". An
+  entry with no author (a source note) is labelled by its ``key`` field;
+- the referencing style ``author_year_round`` (``bibtex_reference_style``):
+  sphinxcontrib-bibtex's ``author_year`` with round brackets, "Qiu (2020)" and
+  "(Kingma and Welling, 2014)".
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from pybtex.plugin import register_plugin
+from sphinxcontrib.bibtex.plugin import register_plugin as register_bibtex_plugin
+from pybtex.style.template import first_of, node, optional
+from pybtex.style.template import field as bib_field
+from sphinxcontrib.bibtex.style.referencing import BracketStyle, PersonStyle
+from sphinxcontrib.bibtex.style.template import names
+from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.labels import BaseLabelStyle
 from pybtex.style.sorting import BaseSortingStyle
@@ -57,6 +69,42 @@ class AuthorYearStyle(UnsrtStyle):
     default_sorting_style = AuthorYearSorting
 
 
+def _round() -> BracketStyle:
+    return BracketStyle(left="(", right=")")
+
+
+@node
+def _author_or_editor_or_key(children, data, **kwargs):
+    """Like sphinxcontrib-bibtex's author_or_editor_or_title, with the ``key`` field
+    (a short name, as in the list's label) before the title."""
+    assert not children
+    return first_of[
+        optional[names("author", **kwargs)],
+        optional[names("editor", **kwargs)],
+        optional[bib_field("key")],
+        bib_field("title"),
+    ].format_data(data)
+
+
+@dataclass
+class KeyPersonStyle(PersonStyle):
+    def author_or_editor_or_title(self, full: bool):
+        return _author_or_editor_or_key(
+            sep=self.sep, sep2=self.sep2, last_sep=self.last_sep, other=None if full else self.other
+        )
+
+
+@dataclass
+class RoundAuthorYearReferenceStyle(AuthorYearReferenceStyle):
+    person: PersonStyle = field(default_factory=KeyPersonStyle)
+    bracket_parenthetical: BracketStyle = field(default_factory=_round)
+    bracket_textual: BracketStyle = field(default_factory=_round)
+    bracket_author: BracketStyle = field(default_factory=_round)
+    bracket_label: BracketStyle = field(default_factory=_round)
+    bracket_year: BracketStyle = field(default_factory=_round)
+
+
 def setup(app):
     register_plugin("pybtex.style.formatting", "authoryear", AuthorYearStyle)
+    register_bibtex_plugin("sphinxcontrib.bibtex.style.referencing", "author_year_round", RoundAuthorYearReferenceStyle)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
