@@ -1,7 +1,7 @@
 # Two commands matter: `make book` (build the executed HTML book) and `make test`.
-# Both create .venv and install the pinned requirements on first use; a second
-# run reuses the venv and skips the install while requirements.txt and
-# pyproject.toml are unchanged.
+# Both rebuild every page and execute every chapter (--all). Both create .venv and
+# install the pinned requirements on first use; a second run reuses the venv and
+# skips the install while requirements.txt and pyproject.toml are unchanged.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -32,26 +32,23 @@ $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 ## It builds what it can, then fails (exit 1) naming each chapter that did not execute.
 book: setup
 	@rm -rf $(HTML)/reports $(REPORTS)
-	$(BIN)/jupyter-book build . --keep-going
-	@$(MAKE) --no-print-directory reports
-	@echo "The book is built: open $(abspath $(HTML))/index.html"
+	@$(BIN)/jupyter-book build . --all --keep-going; status=$$?; $(CHECK_REPORTS); \
+	if [ $$status -ne 0 ]; then exit $$status; fi; \
+	echo "The book is built: open $(abspath $(HTML))/index.html"
 
 # Execution logs (*.err.log, with local paths) leave the published HTML for _build/reports;
-# a chapter that failed to execute fails the target that built the book.
+# a chapter that failed to execute fails the target that built the book, naming the chapter.
 REPORTS := _build/reports
-.PHONY: reports
-reports:
-	@if [ -d $(HTML)/reports ]; then mkdir -p $(REPORTS) && cp -r $(HTML)/reports/. $(REPORTS)/ && rm -rf $(HTML)/reports; fi
-	@failed=$$(find $(REPORTS) -name '*.err.log' 2>/dev/null | sort); \
-	if [ -n "$$failed" ]; then \
-	  echo "" >&2; \
-	  echo "FAILED: these chapters did not execute; their pages show the error and stop there:" >&2; \
-	  for log in $$failed; do \
-	    ch=$${log#$(REPORTS)/}; ch=$${ch%.err.log}; \
-	    echo "  $$ch  (traceback: $$log)" >&2; \
-	  done; \
-	  exit 1; \
-	fi
+define CHECK_REPORTS
+if [ -d $(HTML)/reports ]; then mkdir -p $(REPORTS) && cp -r $(HTML)/reports/. $(REPORTS)/ && rm -rf $(HTML)/reports; fi; \
+failed=$$(find $(REPORTS) -name '*.err.log' 2>/dev/null | sort); \
+if [ -n "$$failed" ]; then \
+  echo "" >&2; \
+  echo "FAILED: these chapters did not execute; their pages stop at the error:" >&2; \
+  for log in $$failed; do ch=$${log#$(REPORTS)/}; echo "  $${ch%.err.log}  (traceback: $$log)" >&2; done; \
+  exit 1; \
+fi
+endef
 
 ## test: lint, unit tests, nbval on every chapter (scalar kernels), strict book build
 ## (native kernels), headless-browser check. Checks for Chromium first.
@@ -82,8 +79,7 @@ nbval: setup
 
 book-strict: setup
 	@rm -rf $(HTML)/reports $(REPORTS)
-	$(BIN)/jupyter-book build . -W -n --keep-going; status=$$?; \
-	$(MAKE) --no-print-directory reports && exit $$status
+	@$(BIN)/jupyter-book build . --all -W -n --keep-going; status=$$?; $(CHECK_REPORTS); exit $$status
 
 browser: setup
 	$(BIN)/python -m pytest -q tests/test_browser.py

@@ -35,27 +35,47 @@ STYLE = {
     "ytick.labelsize": 9,
     "legend.fontsize": 9,
     "figure.titlesize": 11,
-    "savefig.dpi": 192,
-    "figure.dpi": 96,
+    "figure.dpi": 110,
 }
 
-#: Slider frames and figures are drawn at this many pixels per CSS pixel.
+#: Slider frames and figures are drawn at this many pixels per CSS pixel, and shown
+#: at ``figure.dpi`` CSS pixels per inch (110: 10-pt text is about as large as the
+#: book's body text).
 DENSITY = 2
-#: Frames are shown at most this wide (CSS pixels), and never wider than the column.
+#: Slider frames are shown at most this wide (CSS pixels), and never wider than the column.
 MAX_WIDTH = 640
+#: A figure frame narrower than this (at ``figure.dpi``) is enlarged to it.
+MIN_WIDTH = 440
+
+
+def figure_png(fig: matplotlib.figure.Figure) -> tuple[bytes, dict[str, int]]:
+    """A figure as the notebook shows it: drawn at ``DENSITY`` times its pixel size, as a
+    256-colour palette PNG, with the size to display it at (CSS pixels) as metadata."""
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png", dpi=fig.dpi * DENSITY, bbox_inches="tight", facecolor="white")
+    raw.seek(0)
+    img = Image.open(raw)
+    buf = io.BytesIO()
+    _quantized_png(img, buf)
+    return buf.getvalue(), {"width": img.width // DENSITY, "height": img.height // DENSITY}
 
 
 def use_book_style() -> None:
-    """Apply :data:`STYLE` and ask the notebook for sharp (2x) inline figures."""
+    """Apply :data:`STYLE`; in IPython, show figures sharp (2x) and light (palette PNG)."""
     mpl.rcParams.update(STYLE)
     try:  # only inside IPython; a plain script keeps its backend
         from IPython import get_ipython
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-        if get_ipython() is not None:
-            set_matplotlib_formats("retina")
-    except Exception:  # no IPython or matplotlib-inline: nothing to configure
-        pass
+        shell = get_ipython()
+    except ImportError:
+        return
+    if shell is None:
+        return
+    if "inline" in str(mpl.rcParams._get("backend")):
+        # Load the inline backend now: on load it registers its own PNG formatter for
+        # figures, which must not replace ours later.
+        import matplotlib_inline.backend_inline  # noqa: F401
+    shell.display_formatter.formatters["image/png"].for_type(matplotlib.figure.Figure, figure_png)
 
 
 use_book_style()
@@ -139,15 +159,15 @@ def to_png(frame, *, dpi: int | None = None) -> bytes:
     """PNG bytes of a frame: a matplotlib Figure (closed afterwards), PNG bytes, an image
     tensor ``(C, H, W)``/``(N, C, H, W)`` in ``[-1, 1]``, or an array ``(H, W[, 3])`` in ``[0, 1]``.
 
-    Figures are drawn at ``dpi`` (default ``96 * DENSITY``: sharp on high-density
-    screens when shown at their size in CSS pixels) on white, and stored as palette
-    PNGs; images and arrays keep one pixel per data pixel (grey-scale or RGB)."""
+    Figures are drawn at ``dpi`` (default ``figure.dpi * DENSITY``: sharp on
+    high-density screens when shown at their size in CSS pixels) on white, and stored
+    as palette PNGs; images and arrays keep one pixel per data pixel (grey-scale or RGB)."""
     if isinstance(frame, bytes):
         return frame
     buf = io.BytesIO()
     if isinstance(frame, matplotlib.figure.Figure):
         raw = io.BytesIO()
-        frame.savefig(raw, format="png", dpi=dpi or 96 * DENSITY, bbox_inches="tight", facecolor="white")
+        frame.savefig(raw, format="png", dpi=dpi or frame.dpi * DENSITY, bbox_inches="tight", facecolor="white")
         plt.close(frame)
         raw.seek(0)
         _quantized_png(Image.open(raw), buf)
@@ -164,11 +184,13 @@ def to_png(frame, *, dpi: int | None = None) -> bytes:
 def display_width(png: bytes, *, figure: bool) -> int:
     """The width in CSS pixels to show a frame at, never over :data:`MAX_WIDTH` (and the
     page caps it at the column width). A ``figure`` (drawn by :func:`to_png` at
-    ``DENSITY`` pixels per CSS pixel) is shown at its own size, so its text keeps its
-    point size; a small image (one pixel per data pixel, shown pixelated) is enlarged
-    by a whole factor to about 480 px."""
+    ``DENSITY`` pixels per CSS pixel) is shown at its own size, so that its text keeps
+    its point size, but at least :data:`MIN_WIDTH` wide; a small image (one pixel
+    per data pixel, shown pixelated) is enlarged by a whole factor to about 480 px."""
     with Image.open(io.BytesIO(png)) as img:
         w = img.width
-    if figure or w > MAX_WIDTH:
-        return int(min(MAX_WIDTH, max(w // DENSITY if figure else w, 1)))
+    if figure:
+        return int(min(MAX_WIDTH, max(w // DENSITY, MIN_WIDTH)))
+    if w > MAX_WIDTH:
+        return MAX_WIDTH
     return w * max(1, min(480 // w, MAX_WIDTH // w))

@@ -112,13 +112,14 @@ class SliderView:
         if not isinstance(frame, matplotlib.figure.Figure):
             return to_png(frame)
         buf = io.BytesIO()
-        frame.savefig(buf, format="png", dpi=96 * viz.DENSITY, bbox_inches="tight", facecolor="white")
+        frame.savefig(buf, format="png", dpi=frame.dpi * viz.DENSITY, bbox_inches="tight", facecolor="white")
         plt.close(frame)
         buf.seek(0)
         return Image.open(buf).convert("RGB")
 
     @staticmethod
     def _encode(img: Image.Image, scale: float) -> str:
+        """A drawn figure as a base64 palette PNG, resized by ``scale``."""
         if scale != 1:
             img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
         buf = io.BytesIO()
@@ -132,7 +133,7 @@ class SliderView:
             drawn = [self._draw(idx) for idx in itertools.product(*ranges)]
             self._figure = isinstance(drawn[0], Image.Image)
             if self._figure:
-                self._display_width = min(viz.MAX_WIDTH, max(1, drawn[0].width // viz.DENSITY))
+                self._display_width = int(min(viz.MAX_WIDTH, max(drawn[0].width // viz.DENSITY, viz.MIN_WIDTH)))
                 # Full density if it fits the budget, else fewer pixels (never below 1x).
                 for scale in (1.0, 0.75, 1 / viz.DENSITY):
                     frames = [self._encode(img, scale) for img in drawn]
@@ -186,7 +187,8 @@ class SliderView:
             image.layout.width = f"{self.width}px"
         sliders = [
             w.SelectionSlider(
-                options=[(_label(v), i) for i, v in enumerate(vals)], value=self.initial[name],
+                options=[(_label(v), i) for i, v in enumerate(vals)],
+                value=self.initial[name],
                 description=self.labels[name],
             )
             for name, vals in self.params.items()

@@ -15,16 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pybtex.plugin import register_plugin
-from sphinxcontrib.bibtex.plugin import register_plugin as register_bibtex_plugin
-from pybtex.style.template import first_of, node, optional
-from pybtex.style.template import field as bib_field
-from sphinxcontrib.bibtex.style.referencing import BracketStyle, PersonStyle
-from sphinxcontrib.bibtex.style.template import names
-from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+from pybtex.richtext import Text
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.labels import BaseLabelStyle
 from pybtex.style.sorting import BaseSortingStyle
-from pybtex.richtext import Text
+from pybtex.style.template import field as bib_field
+from pybtex.style.template import first_of, node, optional
+from sphinxcontrib.bibtex.plugin import register_plugin as register_bibtex_plugin
+from sphinxcontrib.bibtex.style.referencing import BracketStyle, PersonStyle
+from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+from sphinxcontrib.bibtex.style.template import names
 
 
 def _surname(person) -> str:
