@@ -36,7 +36,7 @@ from gencore import viz
 from gencore.viz import to_png
 
 #: Default budget for one slider's frames (base64 bytes in the page).
-MAX_BYTES = 600_000
+MAX_BYTES = 450_000
 
 _SCRIPT = """(function(){var root=document.getElementById(%(id)s);var frames=%(frames)s;
 var shape=%(shape)s;var labels=%(labels)s;var img=root.querySelector('img');
