@@ -134,8 +134,11 @@ class SliderView:
             self._figure = isinstance(drawn[0], Image.Image)
             if self._figure:
                 self._display_width = int(min(viz.MAX_WIDTH, max(drawn[0].width // viz.DENSITY, viz.MIN_WIDTH)))
-                # Full density if it fits the budget, else fewer pixels (never below 1x).
-                for scale in (1.0, 0.75, 1 / viz.DENSITY):
+                # Full density (DENSITY pixels per CSS pixel of the displayed width) if the
+                # frames fit the budget, else fewer pixels, never below one per CSS pixel.
+                width = self.width or self._display_width
+                for density in (viz.DENSITY, 1.5, 1.25, 1.0):
+                    scale = min(1.0, density * width / drawn[0].width)
                     frames = [self._encode(img, scale) for img in drawn]
                     if sum(map(len, frames)) <= self.max_bytes:
                         break
