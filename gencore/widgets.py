@@ -118,12 +118,12 @@ class SliderView:
         return Image.open(buf).convert("RGB")
 
     @staticmethod
-    def _encode(img: Image.Image, scale: float) -> str:
-        """A drawn figure as a base64 palette PNG, resized by ``scale``."""
+    def _encode(img: Image.Image, scale: float, colours: int = 256) -> str:
+        """A drawn figure as a base64 palette PNG of ``colours`` colours, resized by ``scale``."""
         if scale != 1:
             img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
         buf = io.BytesIO()
-        img.quantize(colors=256).save(buf, format="png", optimize=True)
+        img.quantize(colors=colours).save(buf, format="png", optimize=True)
         return base64.b64encode(buf.getvalue()).decode()
 
     def frames(self) -> list[str]:
@@ -135,11 +135,12 @@ class SliderView:
             if self._figure:
                 self._display_width = int(min(viz.MAX_WIDTH, max(drawn[0].width // viz.DENSITY, viz.MIN_WIDTH)))
                 # Full density (DENSITY pixels per CSS pixel of the displayed width) if the
-                # frames fit the budget, else fewer pixels, never below one per CSS pixel.
+                # frames fit the budget, else fewer pixels, never below one per CSS pixel,
+                # and as a last resort fewer colours.
                 width = self.width or self._display_width
-                for density in (viz.DENSITY, 1.5, 1.25, 1.0):
+                for density, colours in ((viz.DENSITY, 256), (1.5, 256), (1.25, 256), (1.0, 256), (1.0, 64)):
                     scale = min(1.0, density * width / drawn[0].width)
-                    frames = [self._encode(img, scale) for img in drawn]
+                    frames = [self._encode(img, scale, colours) for img in drawn]
                     if sum(map(len, frames)) <= self.max_bytes:
                         break
             else:
