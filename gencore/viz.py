@@ -1,14 +1,84 @@
-"""Figures: one image-grid helper, 2-D scatter/density plots, loss curves, PNG export."""
+"""Figures: one image-grid helper, 2-D scatter/density plots, loss curves, PNG export.
+
+Importing this module (``gencore.widgets`` imports it too) sets the book's figure
+style, which every chapter inherits: the Okabe–Ito colour-blind-safe palette as the
+colour cycle (``"C0"``, ``"C1"``, … and default line colours), text no smaller than
+9 pt, and inline figures rendered at twice their pixel density ("retina") so they
+stay sharp on high-density screens.
+"""
 
 from __future__ import annotations
 
 import io
 
+import matplotlib as mpl
 import matplotlib.figure
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from cycler import cycler
+from PIL import Image
 from torchvision.utils import make_grid
+
+#: Okabe & Ito's palette, distinguishable with every common colour-vision deficiency
+#: (blue, orange, bluish green, vermillion, reddish purple, sky blue, yellow, black).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+
+#: The book's matplotlib settings (applied on import; :func:`use_book_style` re-applies them).
+STYLE = {
+    "axes.prop_cycle": cycler(color=list(PALETTE)),
+    "image.cmap": "viridis",
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "figure.titlesize": 11,
+    "figure.dpi": 110,
+}
+
+#: Slider frames and figures are drawn at this many pixels per CSS pixel, and shown
+#: at ``figure.dpi`` CSS pixels per inch (110: 10-pt text is about as large as the
+#: book's body text).
+DENSITY = 2
+#: Slider frames are shown at most this wide (CSS pixels), and never wider than the column.
+MAX_WIDTH = 640
+#: A figure frame narrower than this (at ``figure.dpi``) is enlarged to it.
+MIN_WIDTH = 440
+
+
+def figure_png(fig: matplotlib.figure.Figure) -> tuple[bytes, dict[str, int]]:
+    """A figure as the notebook shows it: drawn at ``DENSITY`` times its pixel size, as a
+    256-colour palette PNG, with the size to display it at (CSS pixels) as metadata."""
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png", dpi=fig.dpi * DENSITY, bbox_inches="tight", facecolor="white")
+    raw.seek(0)
+    img = Image.open(raw)
+    buf = io.BytesIO()
+    _quantized_png(img, buf)
+    return buf.getvalue(), {"width": img.width // DENSITY, "height": img.height // DENSITY}
+
+
+def use_book_style() -> None:
+    """Apply :data:`STYLE`; in IPython, show figures sharp (2x) and light (palette PNG)."""
+    mpl.rcParams.update(STYLE)
+    try:  # only inside IPython; a plain script keeps its backend
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        return
+    if shell is None:
+        return
+    if "inline" in str(mpl.rcParams._get("backend")):
+        # Load the inline backend now: on load it registers its own PNG formatter for
+        # figures, which must not replace ours later.
+        import matplotlib_inline.backend_inline  # noqa: F401
+    shell.display_formatter.formatters["image/png"].for_type(matplotlib.figure.Figure, figure_png)
+
+
+use_book_style()
 
 
 def grid_array(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> np.ndarray:
@@ -35,14 +105,15 @@ def image_grid(images: torch.Tensor, nrow: int = 8, *, ax=None, title: str | Non
 
 
 def scatter2d(points, *, ax=None, c=None, means=None, s: float = 2, title: str | None = None, lim=None, **kw):
-    """Scatter ``(N, 2)`` points; ``means`` ``(K, 2)`` are drawn as red crosses."""
+    """Scatter ``(N, 2)`` points; ``means`` ``(K, 2)`` are drawn as black crosses edged in
+    white, which stay visible on points of any colour."""
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
     p = np.asarray(torch.as_tensor(points).detach().cpu())
     ax.scatter(p[:, 0], p[:, 1], s=s, c=c, **kw)
     if means is not None:
         m = np.asarray(torch.as_tensor(means).cpu())
-        ax.scatter(m[:, 0], m[:, 1], marker="x", c="red", s=40, linewidths=1.5)
+        ax.scatter(m[:, 0], m[:, 1], marker="X", s=70, c="black", edgecolors="white", linewidths=1.0, zorder=3)
     if lim is not None:
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
@@ -78,20 +149,48 @@ def loss_curves(history, keys: list[str] | None = None, *, ax=None, smooth: int 
     return ax
 
 
-def to_png(frame, *, dpi: int = 72) -> bytes:
+def _quantized_png(img: Image.Image, buf: io.BytesIO) -> None:
+    """Save a rendered figure as a 256-colour palette PNG: anti-aliased plots on white
+    look the same, at about a third of the bytes of an RGBA PNG."""
+    img.convert("RGB").quantize(colors=256).save(buf, format="png", optimize=True)
+
+
+def to_png(frame, *, dpi: int | None = None) -> bytes:
     """PNG bytes of a frame: a matplotlib Figure (closed afterwards), PNG bytes, an image
-    tensor ``(C, H, W)``/``(N, C, H, W)`` in ``[-1, 1]``, or an array ``(H, W[, 3])`` in ``[0, 1]``."""
+    tensor ``(C, H, W)``/``(N, C, H, W)`` in ``[-1, 1]``, or an array ``(H, W[, 3])`` in ``[0, 1]``.
+
+    Figures are drawn at ``dpi`` (default ``figure.dpi * DENSITY``: sharp on
+    high-density screens when shown at their size in CSS pixels) on white, and stored
+    as palette PNGs; images and arrays keep one pixel per data pixel (grey-scale or RGB)."""
     if isinstance(frame, bytes):
         return frame
     buf = io.BytesIO()
     if isinstance(frame, matplotlib.figure.Figure):
-        frame.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        raw = io.BytesIO()
+        frame.savefig(raw, format="png", dpi=dpi or frame.dpi * DENSITY, bbox_inches="tight", facecolor="white")
         plt.close(frame)
+        raw.seek(0)
+        _quantized_png(Image.open(raw), buf)
         return buf.getvalue()
     if isinstance(frame, torch.Tensor):
         frame = grid_array(frame if frame.ndim == 4 else frame.unsqueeze(0), nrow=8, padding=0)
     arr = np.clip(np.asarray(frame, dtype=float), 0, 1)
     if arr.ndim not in (2, 3):
         raise ValueError(f"cannot turn an array of shape {arr.shape} into an image")
-    plt.imsave(buf, arr, cmap="gray", vmin=0, vmax=1, format="png")
+    Image.fromarray(np.round(arr * 255).astype(np.uint8)).save(buf, format="png", optimize=True)
     return buf.getvalue()
+
+
+def display_width(png: bytes, *, figure: bool) -> int:
+    """The width in CSS pixels to show a frame at, never over :data:`MAX_WIDTH` (and the
+    page caps it at the column width). A ``figure`` (drawn by :func:`to_png` at
+    ``DENSITY`` pixels per CSS pixel) is shown at its own size, so that its text keeps
+    its point size, but at least :data:`MIN_WIDTH` wide; a small image (one pixel
+    per data pixel, shown pixelated) is enlarged by a whole factor to about 480 px."""
+    with Image.open(io.BytesIO(png)) as img:
+        w = img.width
+    if figure:
+        return int(min(MAX_WIDTH, max(w // DENSITY, MIN_WIDTH)))
+    if w > MAX_WIDTH:
+        return MAX_WIDTH
+    return w * max(1, min(480 // w, MAX_WIDTH // w))

@@ -7,21 +7,36 @@ switched by plain ``<input type="range">`` elements and ten lines of inline
 JavaScript. The book's ``_config.yml`` ranks ``text/html`` above the widget
 view for the HTML builder (myst-nb ``nb_mime_priority_overrides``), so the
 built pages show sliders that move with no kernel and no CDN.
+
+Frames are sharp on high-density screens: a matplotlib figure is drawn at
+``viz.DENSITY`` pixels per CSS pixel and shown at its own size (at most
+``viz.MAX_WIDTH`` px and the column width); an image tensor keeps one pixel per
+data pixel and is shown enlarged, pixelated. Figure frames are 256-colour palette
+PNGs, and a slider whose frames would weigh more than ``max_bytes`` is drawn at a
+lower density, so that a page with sliders stays light.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import io
 import itertools
 import json
 import uuid
 from collections.abc import Callable, Sequence
 
+import matplotlib.figure
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from PIL import Image
 
+from gencore import viz
 from gencore.viz import to_png
+
+#: Default budget for one slider's frames (base64 bytes in the page).
+MAX_BYTES = 450_000
 
 _SCRIPT = """(function(){var root=document.getElementById(%(id)s);var frames=%(frames)s;
 var shape=%(shape)s;var labels=%(labels)s;var img=root.querySelector('img');
@@ -50,6 +65,7 @@ class SliderView:
         title: str = "",
         labels: dict[str, str] | None = None,
         alt: str = "",
+        max_bytes: int = MAX_BYTES,
     ):
         if not params:
             raise ValueError("slider() needs at least one parameter, e.g. slider(render, z1=[-2, 0, 2])")
@@ -69,7 +85,10 @@ class SliderView:
         self.labels = {k: (labels or {}).get(k, k) for k in self.params}
         #: alt text of the image: what the figure shows
         self.alt = alt or title
+        self.max_bytes = max_bytes
         self._frames: list[str] | None = None
+        self._figure = False  # whether frames are matplotlib figures (else images)
+        self._display_width = 0
 
     def _nearest(self, name: str, value) -> int:
         values = self.params[name]
@@ -85,11 +104,49 @@ class SliderView:
         with torch.no_grad():
             return to_png(self.render(**kwargs))
 
+    def _draw(self, idx: tuple[int, ...]) -> Image.Image | bytes:
+        """One frame: a figure as an RGB image at ``viz.DENSITY``x, anything else as PNG bytes."""
+        kwargs = {k: self.params[k][i] for k, i in zip(self.params, idx)}
+        with torch.no_grad():
+            frame = self.render(**kwargs)
+        if not isinstance(frame, matplotlib.figure.Figure):
+            return to_png(frame)
+        buf = io.BytesIO()
+        frame.savefig(buf, format="png", dpi=frame.dpi * viz.DENSITY, bbox_inches="tight", facecolor="white")
+        plt.close(frame)
+        buf.seek(0)
+        return Image.open(buf).convert("RGB")
+
+    @staticmethod
+    def _encode(img: Image.Image, scale: float, colours: int = 256) -> str:
+        """A drawn figure as a base64 palette PNG of ``colours`` colours, resized by ``scale``."""
+        if scale != 1:
+            img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
+        buf = io.BytesIO()
+        img.quantize(colors=colours).save(buf, format="png", optimize=True)
+        return base64.b64encode(buf.getvalue()).decode()
+
     def frames(self) -> list[str]:
         """All frames as base64 PNGs, in row-major order of the parameter grid."""
         if self._frames is None:
             ranges = [range(len(v)) for v in self.params.values()]
-            self._frames = [base64.b64encode(self._png(idx)).decode() for idx in itertools.product(*ranges)]
+            drawn = [self._draw(idx) for idx in itertools.product(*ranges)]
+            self._figure = isinstance(drawn[0], Image.Image)
+            if self._figure:
+                self._display_width = int(min(viz.MAX_WIDTH, max(drawn[0].width // viz.DENSITY, viz.MIN_WIDTH)))
+                # Full density (DENSITY pixels per CSS pixel of the displayed width) if the
+                # frames fit the budget, else fewer pixels, never below one per CSS pixel,
+                # and as a last resort fewer colours.
+                width = self.width or self._display_width
+                for density, colours in ((viz.DENSITY, 256), (1.5, 256), (1.25, 256), (1.0, 256), (1.0, 64)):
+                    scale = min(1.0, density * width / drawn[0].width)
+                    frames = [self._encode(img, scale, colours) for img in drawn]
+                    if sum(map(len, frames)) <= self.max_bytes:
+                        break
+            else:
+                frames = [base64.b64encode(png).decode() for png in drawn]
+                self._display_width = viz.display_width(drawn[0], figure=False)
+            self._frames = frames
         return self._frames
 
     def to_html(self) -> str:
@@ -100,7 +157,10 @@ class SliderView:
         start = 0
         for name, n in zip(self.params, shape):
             start = start * n + self.initial[name]
-        style = f"width:{self.width}px;" if self.width else "max-width:100%;"
+        width = self.width or self._display_width
+        style = f"width:{width}px;max-width:100%;height:auto;"
+        if not self._figure:
+            style += "image-rendering:pixelated;"
         controls = "".join(
             f'<label style="display:block;font-family:sans-serif;font-size:0.9em">{html.escape(self.labels[name])} '
             f'<input type="range" min="0" max="{len(vals) - 1}" step="1" value="{self.initial[name]}" '
@@ -118,7 +178,7 @@ class SliderView:
         caption = f'<div style="font-weight:bold">{html.escape(self.title)}</div>' if self.title else ""
         return (
             f'<div class="gencore-slider" id="{uid}">{caption}'
-            f'<img alt="{html.escape(self.alt or "slider frame")}" style="{style}image-rendering:pixelated" '
+            f'<img alt="{html.escape(self.alt or "slider frame")}" style="{style}" '
             f'src="data:image/png;base64,{frames[start]}">{controls}<script>{script}</script></div>'
         )
 
@@ -168,6 +228,7 @@ def slider(
     title: str = "",
     labels: dict[str, str] | None = None,
     alt: str = "",
+    max_bytes: int = MAX_BYTES,
     **params: Sequence,
 ) -> SliderView:
     """A slider over each keyword's values; ``render(**values)`` returns a frame.
@@ -179,9 +240,14 @@ def slider(
                labels={"z1": "z₁", "z2": "z₂"}, alt="decoded digit at (z₁, z₂)")
 
     ``labels`` maps parameter names to what the reader sees (a symbol and its
-    meaning); ``alt`` is the image's alt text (what the figure shows).
+    meaning); ``alt`` is the image's alt text (what the figure shows). ``width``
+    fixes the display width in CSS pixels (default: the figure's own size, at
+    most ``viz.MAX_WIDTH``; never wider than the column); ``max_bytes`` caps the
+    weight of the frames in the page (figures are drawn at a lower density to fit).
     """
-    return SliderView(render, params, initial=initial, width=width, title=title, labels=labels, alt=alt)
+    return SliderView(
+        render, params, initial=initial, width=width, title=title, labels=labels, alt=alt, max_bytes=max_bytes
+    )
 
 
 def latent_slider(
@@ -191,7 +257,7 @@ def latent_slider(
     dims: Sequence[int] = (0, 1),
     latent_dim: int | None = None,
     base: torch.Tensor | None = None,
-    width: int = 168,
+    width: int | None = None,
     title: str = "",
     labels: dict[str, str] | None = None,
     alt: str = "",

@@ -2,10 +2,15 @@
 
 Serves the book on 127.0.0.1 and, on every page, checks: an ``h1`` is visible;
 MathJax typeset every formula with no error and no raw ``$$`` or ``\\begin``
-left in the text; every image loaded; no Traceback in any output; no request
-left 127.0.0.1 and none failed; no JavaScript error; every slider changes what
-it shows when moved. Needs Debian's ``/usr/bin/chromium`` and a built book
-(``make book-strict``).
+left in the text; every image loaded and has alt text; no Traceback in any
+output; no request left 127.0.0.1 and none failed (the favicon included); no
+JavaScript error and no console error (e.g. "invalid theme mode"); every slider
+changes what it shows when moved; at 1280 px and at 400 px, no display equation
+is wider than its container unless the container scrolls sideways, and no
+equation number sits on its formula; at 400 px the ☰ button opens the chapter
+menu and the "Contents" button the page's contents; there is one search box. No
+execution logs are published. Needs Debian's ``/usr/bin/chromium`` and a built
+book (``make book-strict``).
 """
 
 from __future__ import annotations
@@ -118,8 +123,39 @@ _INSPECT = """() => {
     .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => (i.currentSrc || i.src).slice(0, 80));
   const outputs = Array.from(document.querySelectorAll('.cell_output, .output'));
   const tracebacks = outputs.filter(o => /Traceback/.test(o.textContent)).length;
-  return {h1, nmath: maths.length, untypeset, merrors, raw, brokenImages, tracebacks,
+  const noAlt = Array.from(document.images)
+    .filter(i => !(i.getAttribute('alt') || '').trim() || /\\.(png|jpe?g|svg|gif)$/i.test(i.getAttribute('alt').trim()))
+    .map(i => (i.getAttribute('src') || '').slice(0, 80));
+  const searchBoxes = Array.from(document.querySelectorAll('.search-button-field, form.bd-search, input[type=search]'))
+    .filter(visible).length;
+  return {h1, nmath: maths.length, untypeset, merrors, raw, brokenImages, tracebacks, noAlt, searchBoxes,
           sliders: document.querySelectorAll('.gencore-slider').length};
+}"""
+
+# Runs in the page: display equations wider than their container that do not scroll,
+# and equation numbers that overlap their formula.
+_EQUATIONS = """() => {
+  const clipped = [], overlapping = [];
+  document.querySelectorAll('mjx-container[display="true"]').forEach(c => {
+    const svg = c.querySelector('svg');
+    if (!svg || c.offsetParent === null) return;
+    const label = (c.closest('.math') || c).id || (c.textContent || '').slice(0, 40);
+    const content = svg.getBoundingClientRect().width;
+    const box = c.getBoundingClientRect();
+    const parent = c.parentElement.getBoundingClientRect();
+    const ox = getComputedStyle(c).overflowX;
+    const scrolls = (ox === 'auto' || ox === 'scroll') && c.scrollWidth > c.clientWidth - 1;
+    if ((content > c.clientWidth + 1 && !scrolls) || box.width > parent.width + 1) {
+      clipped.push(`${label}: ${Math.round(content)} px in ${Math.round(c.clientWidth)} px`);
+    }
+    const eqno = c.parentElement.querySelector(':scope > .eqno');
+    if (eqno) {
+      const n = eqno.getBoundingClientRect();
+      const visibleRight = Math.min(box.right, svg.getBoundingClientRect().right);
+      if (n.left < visibleRight - 1 && n.right > box.left + 1) overlapping.push(label);
+    }
+  });
+  return {clipped, overlapping};
 }"""
 
 # Runs in the page: move every slider and report whether its image changed.
@@ -155,6 +191,7 @@ def test_page(page_path, server, browser):
     page.on("requestfailed", lambda req: failed.append(req.url))
     page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
     page.on("pageerror", lambda err: js_errors.append(str(err)))
+    page.on("console", lambda msg: msg.type == "error" and js_errors.append(f"console: {msg.text}"))
     page.goto(f"{server}/{page_path}", wait_until="load")
     page.evaluate("() => (window.MathJax && MathJax.startup && MathJax.startup.promise) || null")
     page.wait_for_timeout(100)
@@ -167,6 +204,9 @@ def test_page(page_path, server, browser):
     assert not state["merrors"], f"{page_path}: MathJax errors: {state['merrors'][:5]}"
     assert not state["raw"], f"{page_path}: raw TeX left in the text: {state['raw']}"
     assert not state["brokenImages"], f"{page_path}: images that did not load: {state['brokenImages'][:5]}"
+    assert not state["noAlt"], f"{page_path}: images without alt text (or a file name as alt): {state['noAlt'][:5]}"
+    if page_path != "search.html":  # the search page's own form is the page
+        assert state["searchBoxes"] <= 1, f"{page_path}: {state['searchBoxes']} search boxes visible, want one"
     assert state["tracebacks"] == 0, f"{page_path}: {state['tracebacks']} outputs show a Traceback"
     assert not outside, f"{page_path}: requests left 127.0.0.1: {outside[:5]}"
     assert not failed, f"{page_path}: failed requests: {failed[:5]}"
@@ -174,3 +214,57 @@ def test_page(page_path, server, browser):
     assert len(slides) >= state["sliders"], f"{page_path}: a slider has no range input"
     stuck = [s for s in slides if not s["changed"]]
     assert not stuck, f"{page_path}: sliders that did not change their image when moved: {stuck}"
+
+
+def _open(browser, server, page_path, width):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{server}/{page_path}", wait_until="load")
+    page.evaluate("() => (window.MathJax && MathJax.startup && MathJax.startup.promise) || null")
+    page.wait_for_timeout(100)
+    return page
+
+
+@pytest.mark.parametrize("width", [1280, 400])
+@pytest.mark.parametrize("page_path", pages())
+def test_equations_fit_or_scroll(page_path, width, server, browser):
+    page = _open(browser, server, page_path, width)
+    eqs = page.evaluate(_EQUATIONS)
+    page.close()
+    assert not eqs["clipped"], f"{page_path} at {width} px: equations clipped (wider, no scrollbar): {eqs['clipped']}"
+    assert not eqs["overlapping"], f"{page_path} at {width} px: equation numbers on the formula: {eqs['overlapping']}"
+
+
+def test_menus_open_on_a_phone(server, browser):
+    """At 400 px the article header's ☰ opens the chapter menu and "Contents" the page's contents."""
+    chapters_pages = [p for p in pages() if p.startswith("book/") and not p.endswith("intro.html")]
+    page_path = chapters_pages[0] if chapters_pages else pages()[0]
+    page = _open(browser, server, page_path, 400)
+    chapters = page.locator("nav.bd-docs-nav").first
+    assert not chapters.is_visible(), "the chapter menu is open before ☰ is clicked"
+    page.locator(".bd-header-article .primary-toggle").click()
+    page.wait_for_timeout(400)
+    assert chapters.is_visible(), "clicking ☰ at 400 px did not open the chapter menu"
+    assert page.locator("nav.bd-docs-nav a.reference").first.is_visible()
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(300)
+    toc = page.locator("nav.page-toc").first
+    assert not toc.is_visible(), "the page contents are open before 'Contents' is clicked"
+    page.locator(".bd-header-article .secondary-toggle").click()
+    page.wait_for_timeout(400)
+    assert toc.is_visible(), "clicking 'Contents' at 400 px did not open the page's contents"
+    page.close()
+
+
+def test_menu_button_hides_the_sidebar_on_a_desktop(server, browser):
+    page = _open(browser, server, pages()[0], 1280)
+    sidebar = page.locator("#pst-primary-sidebar")
+    assert sidebar.is_visible()
+    page.locator(".bd-header-article .primary-toggle").click()
+    page.wait_for_timeout(500)
+    assert not sidebar.is_visible(), "clicking ☰ at 1280 px did not hide the sidebar"
+    page.close()
+
+
+def test_no_execution_logs_are_published():
+    logs = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.err.log"))
+    assert not logs, f"execution logs (with local paths) inside the published HTML: {logs}"

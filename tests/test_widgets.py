@@ -1,4 +1,5 @@
 import base64
+import io
 import re
 
 import matplotlib.pyplot as plt
@@ -70,3 +71,74 @@ def test_to_png_accepts_every_frame_kind():
         viz.to_png(np.zeros(5))
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
         viz.grid_array(torch.zeros(5))
+
+
+def _png_size(b64: str) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(b64))) as img:
+        return img.size
+
+
+def _wide_fig(a):
+    fig, ax = plt.subplots(figsize=(5, 2.5))
+    ax.plot(np.linspace(0, 1, 50), np.sin(np.linspace(0, 6, 50) + a), label="sin")
+    ax.set_xlabel("t")
+    ax.legend()
+    return fig
+
+
+def test_figure_frames_are_drawn_at_twice_their_display_size():
+    s = widgets.slider(_wide_fig, a=[0.0, 1.0], alt="a sine wave shifted by a")
+    html = s.to_html()
+    shown = int(re.search(r"width:(\d+)px", html).group(1))
+    w, _ = _png_size(s.frames()[0])
+    assert w == pytest.approx(viz.DENSITY * shown, rel=0.02)  # sharp on 2x screens
+    assert viz.MIN_WIDTH <= shown <= viz.MAX_WIDTH
+    assert "max-width:100%" in html and "pixelated" not in html
+    assert 'alt="a sine wave shifted by a"' in html
+
+
+def test_image_frames_are_enlarged_pixelated():
+    s = widgets.slider(lambda a: np.full((28, 28), a), a=[0.0, 1.0])
+    html = s.to_html()
+    shown = int(re.search(r"width:(\d+)px", html).group(1))
+    assert shown % 28 == 0 and 400 <= shown <= viz.MAX_WIDTH
+    assert "image-rendering:pixelated" in html and "max-width:100%" in html
+
+
+def test_heavy_sliders_are_drawn_at_lower_density_to_fit_their_budget():
+    def noisy(a):
+        fig, ax = plt.subplots(figsize=(5, 5))
+        ax.scatter(*np.random.default_rng(int(a)).normal(size=(2, 3000)), s=2, c=np.arange(3000))
+        return fig
+
+    full = widgets.slider(noisy, a=[0, 1, 2])
+    light = widgets.slider(noisy, a=[0, 1, 2], max_bytes=sum(map(len, full.frames())) // 2)
+    assert _png_size(light.frames()[0])[0] < _png_size(full.frames()[0])[0]
+    assert re.search(r"width:(\d+)px", light.to_html()).group(1) == re.search(r"width:(\d+)px", full.to_html()).group(1)
+
+
+def test_figure_frames_are_palette_pngs():
+    from PIL import Image
+
+    png = viz.to_png(_wide_fig(0.0))
+    with Image.open(io.BytesIO(png)) as img:
+        assert img.mode == "P"  # 256 colours: about a third of the bytes of RGBA
+
+
+def test_book_style_is_colour_blind_safe_and_readable():
+    import matplotlib as mpl
+
+    colours = [c["color"].lower() for c in mpl.rcParams["axes.prop_cycle"]]
+    assert colours[: len(viz.PALETTE)] == [c.lower() for c in viz.PALETTE]
+    assert "#ff0000" not in colours and "red" not in colours
+    assert min(mpl.rcParams["xtick.labelsize"], mpl.rcParams["legend.fontsize"]) >= 9
+
+
+def test_scatter_means_are_edged_so_they_show_on_any_colour():
+    ax = viz.scatter2d(np.zeros((10, 2)), c="black", means=np.zeros((1, 2)))
+    crosses = ax.collections[-1]
+    assert crosses.get_edgecolor()[0][:3].tolist() == [1.0, 1.0, 1.0]  # white edge
+    assert crosses.get_facecolor()[0][:3].tolist() == [0.0, 0.0, 0.0]  # black fill
+    plt.close(ax.figure)
