@@ -90,7 +90,7 @@ lab: setup
 
 ## weights: retrain every shipped model from the config its recipe records
 weights: setup
-	GENCORE_PROGRESS=1 $(BIN)/python -m gencore train all
+	GENCORE_PROGRESS=1 $(BIN)/python -m gencore train all --replace
 
 ## bench: time every chapter and run the benchmarks; writes _build/bench.json
 bench: setup
