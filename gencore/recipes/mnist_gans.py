@@ -98,52 +98,54 @@ def evaluate(parts: dict) -> dict[str, float]:
     return {"fid": generator_fid(parts["generator"]), "fid_floor": fid_floor()}
 
 
-register(
-    Recipe(
-        name="dcgan-mnist",
-        description="DCGAN (non-saturating loss, batch norm) on MNIST-5k train (book/dcgan.ipynb)",
-        config={
-            "model": {"latent_dim": 64, "width": 32},
-            "optim": {"lr": 2e-4, "betas": [0.5, 0.999]},
-            "train": {
-                "loss": "nonsaturating",
-                "n_critic": 1,
-                "batch_size": 128,
-                "steps": 4000,
-                "eval_every": 250,
-                "seed": 0,
-            },
-        },
-        parts=gan_parts,
-        main="generator",
-        fit=fit,
-        evaluate=evaluate,
-        measured_with=("mnist-classifier",),
+def register_gan(name: str, description: str, config: dict) -> Recipe:
+    """Register an image GAN on MNIST-5k: generator (main part) and discriminator or critic, FID measured."""
+    return register(
+        Recipe(
+            name=name,
+            description=description,
+            config=config,
+            parts=gan_parts,
+            main="generator",
+            fit=fit,
+            evaluate=evaluate,
+            measured_with=("mnist-classifier",),
+        )
     )
+
+
+register_gan(
+    "dcgan-mnist",
+    "DCGAN (non-saturating loss, batch norm) on MNIST-5k train (book/dcgan.ipynb)",
+    {
+        "model": {"latent_dim": 64, "width": 32},
+        "optim": {"lr": 2e-4, "betas": [0.5, 0.999]},
+        "train": {
+            "loss": "nonsaturating",
+            "n_critic": 1,
+            "batch_size": 128,
+            "steps": 4000,
+            "eval_every": 250,
+            "seed": 0,
+        },
+    },
 )
 
-register(
-    Recipe(
-        name="wgan-gp-mnist",
-        description="WGAN-GP (λ = 10, n_critic = 5, no batch norm in the critic) on MNIST-5k (book/wgan_gp.ipynb)",
-        config={
-            "model": {"latent_dim": 64, "width": 32},
-            "critic": {"norm": "none"},
-            "optim": {"lr": 1e-4, "betas": [0.0, 0.9]},
-            "train": {
-                "loss": "wasserstein",
-                "n_critic": 5,
-                "gp_weight": 10.0,
-                "batch_size": 64,
-                "steps": 6000,
-                "eval_every": 250,
-                "seed": 0,
-            },
+register_gan(
+    "wgan-gp-mnist",
+    "WGAN-GP (λ = 10, n_critic = 5, no batch norm in the critic) on MNIST-5k (book/wgan_gp.ipynb)",
+    {
+        "model": {"latent_dim": 64, "width": 32},
+        "critic": {"norm": "none"},
+        "optim": {"lr": 1e-4, "betas": [0.0, 0.9]},
+        "train": {
+            "loss": "wasserstein",
+            "n_critic": 5,
+            "gp_weight": 10.0,
+            "batch_size": 64,
+            "steps": 6000,
+            "eval_every": 250,
+            "seed": 0,
         },
-        parts=gan_parts,
-        main="generator",
-        fit=fit,
-        evaluate=evaluate,
-        measured_with=("mnist-classifier",),
-    )
+    },
 )
