@@ -268,6 +268,8 @@ def power_cells(targets: torch.Tensor, h: torch.Tensor) -> tuple[np.ndarray, dic
     areas = np.zeros(n)
     facets: dict[tuple[int, int], float] = {}
     for i in range(n):
+        if n > 1 and not neighbours[i]:
+            continue  # off the lower hull: the plane of i is below u_h everywhere
         poly = [(p, -1) for p in box]  # vertex and the label of the edge that leaves it (−1: the box)
         for j in neighbours[i]:
             poly = _clip(poly, y[j] - y[i], hh[i] - hh[j], j)
@@ -300,11 +302,10 @@ def _clip(poly: list, a: np.ndarray, b: float, label: int) -> list:
     return out
 
 
-def solve_exact(
-    targets, nu=None, *, tol: float = 1e-3, max_iter: int = 100, record: bool = True
-) -> OTResult:
-    """Semi-discrete OT from the uniform measure on [−1, 1]² to ``targets`` ``(n, 2)``: damped Newton, exact cells.
+def solve_exact(targets, nu=None, *, tol: float = 1e-3, max_iter: int = 100, record: bool = True) -> OTResult:
+    """Semi-discrete OT from the uniform measure on [−1, 1]² to distinct ``targets`` ``(n, 2)`` in that box.
 
+    Damped Newton with exact cells, starting from the targets' Voronoi diagram.
     Cell areas and the Hessian of E(h), Eq. (ot-energy), come from :func:`power_cells`:
     ∂wᵢ/∂hⱼ = −|facet ij| / (4‖yᵢ − yⱼ‖) for j ≠ i, and minus the sum of those on the diagonal
     (4 is the box's area). Each Newton step is halved until every cell keeps at
@@ -323,14 +324,17 @@ def solve_exact(
     result = OTResult(BrenierPotential(y, torch.from_numpy(h.copy())), torch.from_numpy(w_nu), "uniform")
     t0 = time.perf_counter()
     areas, facets = power_cells(y, torch.from_numpy(h))
-    floor = 0.5 * min(w_nu.min(), areas.min() / 4 if areas.min() > 0 else w_nu.min())
+    if areas.min() <= 0:
+        raise ValueError("every target's Voronoi cell must meet the box: put distinct targets inside [−1, 1]²")
+    floor = 0.5 * min(w_nu.min(), areas.min() / 4)
     yn = y.numpy()
     for it in range(max_iter + 1):
         w = areas / 4
         err = float((np.abs(w - w_nu) / w_nu).max())
         if record or err < tol or it == max_iter:
             result.history.append(
-                {"iteration": it, "h": torch.from_numpy(h.copy()), "max_error": err, "seconds": time.perf_counter() - t0}
+                {"iteration": it, "h": torch.from_numpy(h.copy()), "max_error": err}
+                | {"seconds": time.perf_counter() - t0}
             )
         if err < tol:
             result.converged = True
@@ -368,9 +372,9 @@ def facet_angles(targets: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> tor
 
 @dataclass
 class AEOT:
-    """An AE-OT generator: the OT fit to the standardised codes, and how to undo the standardisation.
+    """An AE-OT generator: the OT fit to the codes put into the box, and how to take them out again.
 
-    ``center`` ``(d,)`` and ``scale`` map codes c to targets y = (c − center) / scale.
+    ``center`` ``(d,)`` and ``scale`` map codes c to targets y = (c − center) / scale in [−1, 1]^d.
     """
 
     ot: OTResult
@@ -379,14 +383,14 @@ class AEOT:
 
 
 def fit_aeot(codes, *, source: str = "uniform", seed: int = 0, **solve_options) -> AEOT:
-    """OT from noise to the codes ``(n, d)`` (each of mass 1/n), after centring them and scaling to unit RMS norm.
+    """OT from noise to the codes ``(n, d)`` (each of mass 1/n), centred and scaled into the box [−1, 1]^d.
 
     Codes in the plane with a uniform source use the exact solver :func:`solve_exact`
     (``tol`` 1e-3 unless given); others :func:`solve` (Monte Carlo, Adam, ``seed``).
     """
     c = torch.as_tensor(codes, dtype=torch.float64)
     center = c.mean(0)
-    scale = float((c - center).norm(dim=1).pow(2).mean().sqrt())
+    scale = float((c - center).abs().max())
     y = (c - center) / scale
     if c.shape[1] == 2 and source == "uniform":
         return AEOT(solve_exact(y, **solve_options), center, scale)
