@@ -1,25 +1,13 @@
-"""Optimal-transport geometry (``book/ot_geometry.ipynb``): linear regions, semi-discrete OT, AE-OT.
+"""Semi-discrete optimal transport (``book/ot_geometry.ipynb``), Eqs. (ot-brenier) and (ot-energy).
 
-Linear regions. A ReLU network f is linear on each set of inputs that share one
-activation pattern (which units are on); on a 2-D box :func:`linear_regions`
-counts the distinct patterns on a dense grid. k lines in general position cut the
-plane into 1 + k + k(k−1)/2 regions (:func:`arrangement_regions`); a deep net's
-count is at most the product of the per-layer counts (:func:`region_upper_bound`).
-
-Semi-discrete OT, Eq. (ot-brenier). The source μ is continuous (uniform on
-[−1, 1]^d or a standard Gaussian); the target ν = Σᵢ νᵢ δ_{yᵢ}. The Brenier
-potential u_h(x) = maxᵢ (⟨x, yᵢ⟩ + hᵢ) splits space into the cells of a power
-diagram, Wᵢ(h) = {x : argmax = i}; its gradient x ↦ y_{argmax} is the optimal map
-once every cell carries its target mass, wᵢ(h) = μ(Wᵢ(h)) = νᵢ. That h minimises
-the convex energy E(h) = ∫ u_h dμ − Σᵢ νᵢ hᵢ, Eq. (ot-energy), whose gradient is
-∂E/∂hᵢ = wᵢ(h) − νᵢ. :func:`solve` runs Adam on h with Monte Carlo cell masses.
-
-AE-OT (An et al. 2020), Eq. (ot-aeot). Codes yᵢ (the data themselves for 2-D toys,
-an autoencoder's codes for images) are the targets; :func:`aeot_sample` draws
-noise x, finds its two best cells i, j and blends yᵢ, yⱼ piecewise linearly in the
-distance to their common facet, unless the angle between the facets' supporting
-planes exceeds θ̂: then the facet belongs to the singular set between modes and
-samples within the band around it are rejected.
+The source μ is continuous (uniform on [−1, 1]^d or a standard Gaussian); the
+target ν = Σᵢ νᵢ δ_{yᵢ}. The Brenier potential u_h(x) = maxᵢ (⟨x, yᵢ⟩ + hᵢ) splits
+space into the cells of a power diagram, Wᵢ(h) = {x : argmax = i}; its gradient
+x ↦ y_{argmax} is the optimal map once every cell carries its target mass,
+wᵢ(h) = μ(Wᵢ(h)) = νᵢ. That h minimises the convex energy
+E(h) = ∫ u_h dμ − Σᵢ νᵢ hᵢ, whose gradient is ∂E/∂hᵢ = wᵢ(h) − νᵢ.
+:func:`solve` runs Adam on h with Monte Carlo cell masses (any d, either source);
+:func:`solve_exact` runs damped Newton with exact cells (uniform source, d = 2).
 """
 
 from __future__ import annotations
@@ -30,81 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from torch import nn
 
 SOURCES = ("uniform", "gaussian")
-
-
-# ---------------------------------------------------------------- linear regions
-
-
-def activation_patterns(net: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
-    """On/off pattern ``(N, units)`` (bool) of every ReLU of ``net`` (an ``nn.Sequential``) at inputs ``x``."""
-    pattern = []
-    h = x
-    for layer in net:
-        if isinstance(layer, nn.ReLU):
-            pattern.append(h > 0)
-        h = layer(h)
-    return torch.cat(pattern, 1)
-
-
-def box_grid(box: tuple[float, float, float, float], resolution: int) -> torch.Tensor:
-    """``resolution²`` pixel centres ``(resolution², 2)`` of ``box = (x0, x1, y0, y1)``, row-major from y0."""
-    x0, x1, y0, y1 = box
-    xs = x0 + (torch.arange(resolution, dtype=torch.float64) + 0.5) * (x1 - x0) / resolution
-    ys = y0 + (torch.arange(resolution, dtype=torch.float64) + 0.5) * (y1 - y0) / resolution
-    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-    return torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
-
-
-@torch.no_grad()
-def linear_regions(
-    net: nn.Sequential, box: tuple[float, float, float, float] = (-1, 1, -1, 1), resolution: int = 400
-) -> tuple[int, np.ndarray]:
-    """Number of linear regions of ``net`` seen on a ``resolution`` × ``resolution`` grid of ``box``.
-
-    Returns the count of distinct activation patterns and a label image
-    ``(resolution, resolution)`` (row 0 at y0) for drawing the cell decomposition.
-    A region thinner than a pixel can be missed: the count is a lower bound that
-    grows to the exact one with the resolution.
-    """
-    dtype = next(net.parameters()).dtype
-    codes = activation_patterns(net, box_grid(box, resolution).to(dtype)).numpy()
-    _, labels = np.unique(np.packbits(codes, axis=1), axis=0, return_inverse=True)
-    labels = labels.reshape(resolution, resolution)
-    return int(labels.max()) + 1, labels
-
-
-def arrangement_regions(k: int, d: int = 2) -> int:
-    """Regions of ℝ^d cut by k hyperplanes in general position: Σ_{j≤d} C(k, j) (Zaslavsky)."""
-    return sum(math.comb(k, j) for j in range(d + 1))
-
-
-def region_upper_bound(widths: list[int], d: int = 2) -> int:
-    """Upper bound on the linear regions of a ReLU net on ℝ^d with hidden ``widths``: Π_l Σ_{j≤d} C(n_l, j).
-
-    One hidden layer attains it (an arrangement of n_1 hyperplanes); each further
-    layer can split each existing region by at most an arrangement of its own
-    n_l hyperplanes (Raghu et al. 2017; Serra et al. 2018 sharpen it).
-    """
-    return math.prod(arrangement_regions(n, d) for n in widths)
-
-
-def region_lower_bound(widths: list[int], d: int = 2) -> int:
-    """Montúfar et al. (2014)'s construction: (Π_{l<L} ⌊n_l/d⌋^d) Σ_{j≤d} C(n_L, j) regions are attainable."""
-    return math.prod((n // d) ** d for n in widths[:-1]) * arrangement_regions(widths[-1], d)
-
-
-def relu_mlp(widths: list[int], d_in: int = 2, d_out: int = 1) -> nn.Sequential:
-    """A ReLU MLP ``d_in → widths… → d_out`` (PyTorch's default initialisation)."""
-    layers: list[nn.Module] = []
-    for a, b in zip([d_in, *widths[:-1]], widths, strict=True):
-        layers += [nn.Linear(a, b), nn.ReLU()]
-    return nn.Sequential(*layers, nn.Linear(widths[-1], d_out))
-
-
-# ---------------------------------------------------------------- semi-discrete OT
 
 
 def sample_source(source: str, n: int, d: int, gen: torch.Generator) -> torch.Tensor:
@@ -357,87 +272,3 @@ def solve_exact(targets, nu=None, *, tol: float = 1e-3, max_iter: int = 100, rec
         h, areas, facets = h + t * step, new_areas, new_facets
     result.potential.h = torch.from_numpy(h)
     return result
-
-
-# ---------------------------------------------------------------- AE-OT
-
-
-def facet_angles(targets: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
-    """Angle (radians) between the supporting planes of cells i and j: their normals (yᵢ, −1), (yⱼ, −1)."""
-    ni = torch.cat([targets[i], -torch.ones(len(i), 1, dtype=targets.dtype)], 1)
-    nj = torch.cat([targets[j], -torch.ones(len(j), 1, dtype=targets.dtype)], 1)
-    cos = (ni * nj).sum(1) / (ni.norm(dim=1) * nj.norm(dim=1))
-    return torch.arccos(cos.clamp(-1, 1))
-
-
-@dataclass
-class AEOT:
-    """An AE-OT generator: the OT fit to the codes put into the box, and how to take them out again.
-
-    ``center`` ``(d,)`` and ``scale`` map codes c to targets y = (c − center) / scale in [−1, 1]^d.
-    """
-
-    ot: OTResult
-    center: torch.Tensor
-    scale: float
-
-
-def fit_aeot(codes, *, source: str = "uniform", seed: int = 0, **solve_options) -> AEOT:
-    """OT from noise to the codes ``(n, d)`` (each of mass 1/n), centred and scaled into the box [−1, 1]^d.
-
-    Codes in the plane with a uniform source use the exact solver :func:`solve_exact`
-    (``tol`` 1e-3 unless given); others :func:`solve` (Monte Carlo, Adam, ``seed``).
-    """
-    c = torch.as_tensor(codes, dtype=torch.float64)
-    center = c.mean(0)
-    scale = float((c - center).abs().max())
-    y = (c - center) / scale
-    if c.shape[1] == 2 and source == "uniform":
-        return AEOT(solve_exact(y, **solve_options), center, scale)
-    return AEOT(solve(y, source=source, seed=seed, **solve_options), center, scale)
-
-
-@torch.no_grad()
-def aeot_sample(
-    model: AEOT, n: int, *, angle: float = 0.2, band: float = 1.0, seed: int = 0, max_rounds: int = 50
-) -> tuple[torch.Tensor, float]:
-    """``n`` generated codes ``(n, d)`` and the share of noise rejected, Eq. (ot-aeot).
-
-    For noise x with best cells i, j (scores sᵢ ≥ sⱼ), the distance to their common
-    facet is δ = (sᵢ − sⱼ)/‖yᵢ − yⱼ‖ (in units of r, the mean distance between a code
-    and its nearest other code). If the angle between the two cells' supporting
-    planes is at most ``angle`` the output is (1 − λ) yᵢ + λ yⱼ with
-    λ = ½ max(0, 1 − δ/(band·r)): continuous across the facet, yᵢ deep inside the cell.
-    Otherwise the facet is singular, and x is rejected when δ < band·r.
-    """
-    pot = model.ot.potential
-    y = pot.targets
-    r = _mean_nn_distance(y)
-    gen = torch.Generator().manual_seed(seed)
-    out, drawn, kept = [], 0, 0
-    for _ in range(max_rounds):
-        x = sample_source(model.ot.source, max(2 * (n - kept), 1000), y.shape[1], gen)
-        s, idx = pot.top(x, 2)
-        i, j = idx[:, 0], idx[:, 1]
-        gap = (s[:, 0] - s[:, 1]) / (y[i] - y[j]).norm(dim=1).clamp_min(1e-12)  # distance to the facet
-        lam = 0.5 * (1 - gap / (band * r)).clamp_min(0)
-        singular = facet_angles(y, i, j) > angle
-        keep = ~(singular & (lam > 0))
-        lam = torch.where(singular, torch.zeros_like(lam), lam)
-        z = (1 - lam[:, None]) * y[i] + lam[:, None] * y[j]
-        out.append(z[keep])
-        drawn, kept = drawn + len(x), kept + int(keep.sum())
-        if kept >= n:
-            break
-    z = torch.cat(out)[:n]
-    return (z * model.scale + model.center).float(), 1 - kept / drawn
-
-
-def _mean_nn_distance(y: torch.Tensor, chunk: int = 2048) -> float:
-    """Mean distance from each row of ``y`` to its nearest other row."""
-    d = []
-    for part in y.split(chunk):
-        dist = torch.cdist(part, y)
-        dist[dist == 0] = math.inf
-        d.append(dist.min(1).values)
-    return float(torch.cat(d).mean())
