@@ -7,7 +7,7 @@
 """
 
 from gencore.ot.aeot import AEOT, aeot_coverage, aeot_sample, facet_angles, fit_aeot, mixture_codes
-from gencore.ot.manifold import levina_bickel_dimension, pca_spectrum, twonn_dimension
+from gencore.ot.manifold import levina_bickel_dimension, neighbour_distances, pca_spectrum, twonn_dimension
 from gencore.ot.regions import (
     activation_patterns,
     arrangement_regions,
@@ -30,6 +30,7 @@ __all__ = [
     "mixture_codes",
     "levina_bickel_dimension",
     "pca_spectrum",
+    "neighbour_distances",
     "twonn_dimension",
     "activation_patterns",
     "arrangement_regions",

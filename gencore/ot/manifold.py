@@ -19,13 +19,14 @@ import torch
 def pca_spectrum(x) -> np.ndarray:
     """Shares of variance ``(min(N, D),)`` along the principal axes of ``x`` ``(N, D)``, largest first."""
     x = torch.as_tensor(x, dtype=torch.float64).flatten(1)
-    s = torch.linalg.svdvals(x - x.mean(0))
-    return (s**2 / (s**2).sum()).numpy()
+    x = x - x.mean(0)
+    var = torch.linalg.eigvalsh(x.T @ x).flip(0).clamp_min(0)  # the covariance's eigenvalues, largest first
+    return (var / var.sum()).numpy()
 
 
-def _neighbour_distances(x, k: int, chunk: int = 1024) -> torch.Tensor:
-    """Distances ``(N, k)`` from each row of ``x`` to its k nearest other rows, nearest first."""
-    x = torch.as_tensor(x, dtype=torch.float64).flatten(1)
+def neighbour_distances(x, k: int, chunk: int = 1024) -> torch.Tensor:
+    """Distances ``(N, k)`` (float32) from each row of ``x`` ``(N, ...)`` to its k nearest other rows, nearest first."""
+    x = torch.as_tensor(x, dtype=torch.float32).flatten(1)
     out = []
     for i, part in enumerate(x.split(chunk)):
         d = torch.cdist(part, x)
@@ -34,15 +35,15 @@ def _neighbour_distances(x, k: int, chunk: int = 1024) -> torch.Tensor:
     return torch.cat(out)
 
 
-def twonn_dimension(x) -> float:
-    """TwoNN maximum-likelihood estimate of the intrinsic dimension of ``x`` ``(N, D)`` (distinct rows)."""
-    r = _neighbour_distances(x, 2)
+def twonn_dimension(distances: torch.Tensor) -> float:
+    """TwoNN maximum-likelihood estimate from :func:`neighbour_distances` ``(N, ≥ 2)`` of distinct points."""
+    r = distances[distances[:, 0] > 0].double()  # a duplicate point has no ratio
     mu = r[:, 1] / r[:, 0]
     return float((len(mu) - 1) / torch.log(mu).sum())
 
 
-def levina_bickel_dimension(x, k: int = 20) -> float:
-    """Levina–Bickel estimate with k neighbours, averaged over the points of ``x`` ``(N, D)``."""
-    t = _neighbour_distances(x, k)
-    inv = torch.log(t[:, -1:] / t[:, :-1]).sum(1) / (k - 1)  # 1 / m̂_k(x)
+def levina_bickel_dimension(distances: torch.Tensor) -> float:
+    """Levina–Bickel estimate with k = ``distances.shape[1]`` neighbours, averaged over the points."""
+    t = distances[distances[:, 0] > 0].double()
+    inv = torch.log(t[:, -1:] / t[:, :-1]).sum(1) / (t.shape[1] - 1)  # 1 / m̂_k(x)
     return float(1 / inv.mean())
