@@ -10,7 +10,8 @@
 - AE-OT (:func:`gencore.ot.aeot_coverage`, 1,000 codes, 2,500 samples) on the two
   mixtures the book ships (``grid25``, ``ring8``) and on two it does not
   (:data:`EXTRA_MIXTURES`: a 7 × 7 grid and a three-arm spiral), seeds 0-4. Target
-  in every run: every mode, hq ≥ 0.99 and spread in [0.9, 1.1].
+  in every run: every mode, spread in [0.9, 1.1], hq ≥ 0.97 and within
+  0.01 of the codes' own hq (:data:`TARGETS`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ def _spiral3() -> torch.Tensor:
 #: mixtures the book does not ship: name -> (means, std), separated like grid25 (spacing / std ≥ 15)
 EXTRA_MIXTURES = {"grid49": (_grid49(), 0.025), "spiral3": (_spiral3(), 0.02)}
 
-TARGETS = {"hq": 0.99, "spread": (0.9, 1.1)}
+#: AE-OT must reach every mode, spread in [0.9, 1.1], and hq at least 0.97 and within 0.01 of its codes' own hq
+#: (a sample of the mixture itself scores 1 − e^(−4.5) = 0.989 on average: 0.99 would ask for more than the data)
+TARGETS = {"hq_min": 0.97, "hq_below_codes": 0.01, "spread": (0.9, 1.1)}
 
 
 def solver_run(n: int = 1000, seed: int = 0, tol: float = 1e-3, adam_tol: float = 0.3) -> dict:
@@ -101,7 +104,8 @@ def coverage_grid(mixtures=("grid25", "ring8", "grid49", "spiral3"), seeds=range
 
 def meets_targets(row: dict) -> bool:
     lo, hi = TARGETS["spread"]
-    return row["modes"] == row["modes_total"] and row["hq"] >= TARGETS["hq"] and lo <= row["spread"] <= hi
+    hq_ok = row["hq"] >= max(TARGETS["hq_min"], row["codes_hq"] - TARGETS["hq_below_codes"])
+    return row["modes"] == row["modes_total"] and hq_ok and lo <= row["spread"] <= hi
 
 
 @benchmark("ot")
@@ -119,7 +123,7 @@ def ot_bench(seeds: int = 5, ship: bool = False, out_dir: str = "_build") -> dic
         rs = [r for r in rows if r["mixture"] == name]
         summary[name] = {
             k: [min(r[k] for r in rs), max(r[k] for r in rs)]
-            for k in ("modes", "hq", "reverse_kl", "spread", "rejected", "seconds")
+            for k in ("modes", "hq", "codes_hq", "reverse_kl", "spread", "codes_spread", "rejected", "seconds")
         }
         summary[name]["all_meet_targets"] = all(meets_targets(r) for r in rs)
     record = {

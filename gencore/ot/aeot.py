@@ -111,13 +111,17 @@ def mixture_codes(means, std: float, n: int, seed: int) -> torch.Tensor:
 def aeot_coverage(means, std: float, seed: int, *, codes: int = 1000, samples: int = 2500, **sample_options) -> dict:
     """AE-OT on ``codes`` points of a mixture, scored by ``metrics.mode_coverage`` on ``samples`` generated points.
 
-    Returns the coverage (``modes``, ``hq``, ``reverse_kl``, ``spread``), the share
-    rejected by the angle test, the solver's Newton iterations and the seconds.
+    Returns the coverage (``modes``, ``hq``, ``reverse_kl``, ``spread``), the same
+    scores of the codes themselves (``codes_hq``, ...: what a sampler that copies
+    its training points would get), the share rejected by the angle test, the
+    solver's Newton iterations and the seconds.
     """
     from gencore.metrics import mode_coverage
 
     t0 = time.perf_counter()
-    model = fit_aeot(mixture_codes(means, std, codes, seed), record=False)
+    c = mixture_codes(means, std, codes, seed)
+    model = fit_aeot(c, record=False)
     z, rejected = aeot_sample(model, samples, seed=seed, **sample_options)
     cov = mode_coverage(z, means, std)
-    return cov | {"rejected": rejected, "iterations": model.ot.iterations, "seconds": time.perf_counter() - t0}
+    own = {f"codes_{k}": v for k, v in mode_coverage(c, means, std).items()}
+    return cov | own | {"rejected": rejected, "iterations": model.ot.iterations, "seconds": time.perf_counter() - t0}
