@@ -104,3 +104,22 @@ def test_aeot_covers_every_mode_of_grid25():
     cov = metrics.mode_coverage(z, *data.mixture("grid25"))
     assert z.shape == (2500, 2) and rejected < 0.05
     assert cov["modes"] == 25 and cov["hq"] >= 0.99 and 0.9 <= cov["spread"] <= 1.1
+
+
+def test_intrinsic_dimension_of_a_curved_3d_set_in_10d():
+    g = torch.Generator().manual_seed(0)
+    t = torch.rand(4000, 3, generator=g)
+    x = torch.cat([t, torch.sin(3 * t), t[:, :1] * t[:, 1:]], 1)  # a 3-D graph in ℝ^8
+    x = x @ torch.linalg.qr(torch.randn(8, 10, generator=g).T)[0].T  # rotated into ℝ^10
+    near = got.neighbour_distances(x, 20)
+    assert abs(got.twonn_dimension(near) - 3) < 0.3
+    assert abs(got.levina_bickel_dimension(near) - 3) < 0.3
+    shares = got.pca_spectrum(x)
+    assert shares.shape == (10,) and abs(shares.sum() - 1) < 1e-9 and shares[8:].sum() < 1e-9
+
+
+def test_two_spirals_and_a_classifier_fit():
+    x, y = got.two_spirals(200, seed=0)
+    assert x.shape == (200, 2) and set(y.tolist()) == {0, 1} and x.abs().max() < 1.3
+    net, acc = got.fit_relu_classifier([16], x, y, steps=50, seed=0)
+    assert 0 <= acc <= 1 and net(x).shape == (200, 2)
