@@ -126,7 +126,7 @@ def solve(
     x_check = sample_source(source, check, d, gen)
     # start from the Voronoi diagram of the targets (hᵢ = −‖yᵢ‖²/2), close to the answer when μ and ν overlap
     h = (-0.5 * (y**2).sum(1)).requires_grad_(True)
-    pot = BrenierPotential(y, h.detach())
+    pot = BrenierPotential(y, h.detach())  # shares h's storage: sees every Adam step
     opt = torch.optim.Adam([h], lr=lr)
     result = OTResult(pot, w_nu, source)
     best, t0 = math.inf, time.perf_counter()
