@@ -1,0 +1,125 @@
+"""gencore.ot: linear regions against a known arrangement, semi-discrete OT against POT, AE-OT coverage."""
+
+import math
+
+import numpy as np
+import ot as pot
+import pytest
+import torch
+from torch import nn
+
+from gencore import data, metrics
+from gencore import ot as got
+
+
+def tangent_lines_net(k: int) -> nn.Sequential:
+    """One hidden layer whose k units switch on the tangents of the unit circle at angles 2πi/k.
+
+    For odd k no two are parallel and no three meet.
+    """
+    net = nn.Sequential(nn.Linear(2, k), nn.ReLU(), nn.Linear(k, 1)).double()
+    a = torch.arange(k, dtype=torch.float64) * 2 * math.pi / k
+    with torch.no_grad():
+        net[0].weight.copy_(torch.stack([a.cos(), a.sin()], 1))
+        net[0].bias.fill_(-1.0)
+    return net
+
+
+@pytest.mark.parametrize("k", [3, 5, 7])
+def test_linear_regions_of_a_line_arrangement(k):
+    # tangents at angles 2πi/k meet at most 1/cos(π(k−1)/(2k)) from the origin: the box holds every crossing
+    reach = 1 / math.cos(math.pi * (k - 1) / (2 * k))
+    b = 1.2 * reach
+    count, labels = got.linear_regions(tangent_lines_net(k), box=(-b, b, -b, b), resolution=1200)
+    assert count == got.arrangement_regions(k) == 1 + k + k * (k - 1) // 2
+    assert labels.shape == (1200, 1200)
+
+
+def test_region_bounds():
+    assert got.region_upper_bound([5]) == got.arrangement_regions(5) == 16
+    assert got.region_upper_bound([4, 4]) == 11 * 11
+    assert got.region_lower_bound([4, 4]) == 4 * 11
+    # a random net never beats the bound
+    torch.manual_seed(0)
+    net = got.relu_mlp([8, 8])
+    count, _ = got.linear_regions(net, box=(-3, 3, -3, 3), resolution=300)
+    assert count <= got.region_upper_bound([8, 8])
+
+
+def test_exact_solver_masses_and_monte_carlo_check():
+    g = torch.Generator().manual_seed(0)
+    y = 1.6 * torch.rand(20, 2, generator=g, dtype=torch.float64) - 0.8
+    nu = torch.rand(20, generator=g, dtype=torch.float64) + 0.5
+    nu = nu / nu.sum()
+    res = got.solve_exact(y, nu, tol=1e-9)
+    assert res.converged and res.iterations <= 20
+    areas, _ = got.power_cells(y, res.potential.h)
+    np.testing.assert_allclose(areas / 4, nu.numpy(), rtol=1e-8)
+    # every cell's Monte Carlo mass is within 5 standard errors of its target (400k uniform points)
+    x = got.sample_source("uniform", 400_000, 2, g)
+    rel = res.mass_errors(x).abs()
+    assert (rel < 5 * torch.sqrt((1 - nu) / (nu * len(x)))).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_transport_cost_matches_pot_emd2(seed):
+    g = torch.Generator().manual_seed(seed)
+    y = 1.6 * torch.rand(50, 2, generator=g, dtype=torch.float64) - 0.8
+    res = got.solve_exact(y, tol=1e-8)
+    x = got.sample_source("uniform", 4000, 2, g)
+    exact = pot.emd2(np.full(4000, 1 / 4000), np.full(50, 1 / 50), pot.dist(x.numpy(), y.numpy()))
+    # the semi-discrete map is optimal for μ, the discrete plan for the 4,000 points: they agree within 3 %
+    assert abs(res.cost(x) - exact) / exact < 0.03
+
+
+def test_adam_monte_carlo_solver_gaussian_source():
+    g = torch.Generator().manual_seed(1)
+    y = torch.randn(10, 2, generator=g, dtype=torch.float64)
+    res = got.solve(y, source="gaussian", tol=0.05, check=200_000, seed=0)
+    assert res.converged
+    assert res.history[-1]["max_error"] < 0.05
+    assert [r["iteration"] for r in res.history] == sorted(r["iteration"] for r in res.history)
+    x = got.sample_source("gaussian", 200_000, 2, g)  # a fresh sample: the check was not overfitted
+    assert res.mass_errors(x).abs().max() < 0.08
+
+
+def test_transport_map_is_the_argmax_cell():
+    y = torch.tensor([[0.5, 0.0], [-0.5, 0.0]], dtype=torch.float64)
+    pot_ = got.BrenierPotential(y, torch.zeros(2, dtype=torch.float64))
+    x = torch.tensor([[0.3, 0.9], [-0.2, -0.4]], dtype=torch.float64)
+    assert torch.equal(pot_.transport(x), y[[0, 1]])
+    assert torch.allclose(pot_(x), torch.tensor([0.15, 0.1], dtype=torch.float64))
+
+
+def test_facet_angles():
+    y = torch.tensor([[0.0, 0.0], [1.0, 0.0]], dtype=torch.float64)
+    ang = got.facet_angles(y, torch.tensor([0, 0]), torch.tensor([0, 1]))
+    assert ang[0] == 0 and abs(float(ang[1]) - math.pi / 4) < 1e-12
+
+
+def test_aeot_covers_every_mode_of_grid25():
+    codes = data.toy2d("grid25", 1000, seed=0)
+    model = got.fit_aeot(codes)
+    z, rejected = got.aeot_sample(model, 2500, seed=0)
+    cov = metrics.mode_coverage(z, *data.mixture("grid25"))
+    assert z.shape == (2500, 2) and rejected < 0.05
+    assert cov["modes"] == 25 and cov["hq"] >= 0.99 and 0.9 <= cov["spread"] <= 1.1
+
+
+def test_intrinsic_dimension_of_a_curved_3d_set_in_10d():
+    g = torch.Generator().manual_seed(0)
+    t = torch.rand(4000, 3, generator=g)
+    x = torch.cat([t, torch.sin(3 * t), t[:, :1] * t[:, 1:]], 1)  # a 3-D graph in ℝ^8
+    x = x @ torch.linalg.qr(torch.randn(8, 10, generator=g).T)[0].T  # rotated into ℝ^10
+    near = got.neighbour_distances(x, 20)
+    assert abs(got.twonn_dimension(near) - 3) < 0.3
+    assert abs(got.levina_bickel_dimension(near) - 3) < 0.3
+    shares = got.pca_spectrum(x)
+    assert shares.shape == (10,) and abs(shares.sum() - 1) < 1e-9 and shares[8:].sum() < 1e-9
+
+
+def test_two_spirals_and_a_classifier_fit():
+    x, y = got.two_spirals(200, seed=0)
+    assert x.shape == (200, 2) and set(y.tolist()) == {0, 1} and x.abs().max() < 1.3
+    net, acc = got.fit_relu_classifier([16], x, y, steps=50, seed=0)
+    assert 0 <= acc <= 1 and net(x).shape == (200, 2)
