@@ -154,7 +154,7 @@ CONFIG = {
         "cycle": 10.0,
         "identity": 0.5,
         "pool": 50,
-        "batch_size": 16,
+        "batch_size": 8,
         "steps": 2400,
         "decay_from": 0.5,
         "seed": 0,
