@@ -38,9 +38,9 @@ def test_printed_splits_differ_and_all_is_both():
 def test_the_two_domains_differ_but_share_a_format(printed):
     mnist = data.load("mnist5k", split="heldout")
     assert mnist.x.shape[1:] == printed.x.shape[1:]
-    # printed strokes have straight, clean edges: far fewer mid-grey pixels than handwriting's anti-aliasing
+    # the average images differ (0.078 per pixel when written): the domains are not one distribution
     mean_a, mean_b = mnist.x.mean(0), printed.x.mean(0)
-    assert (mean_a - mean_b).abs().mean() > 0.02
+    assert (mean_a - mean_b).abs().mean() > 0.04
     fonts = printed.info["font"]
     assert len(set(fonts.tolist())) > 8  # many fonts drawn
 
@@ -136,3 +136,12 @@ def test_label_preservation_of_the_identity_map_is_the_classifier_accuracy(print
     assert metrics.cycle_error(ident, ident, printed.x) == pytest.approx(0.0, abs=1e-6)
     c = metrics.confusion(ident, printed.x, printed.y, Always(3))
     assert c[:, 3].sum() == 200 and c[3, 3] == 20
+
+
+def test_the_benchmark_is_registered_and_names_the_recipes():
+    from gencore import bench
+    from gencore.bench import cyclegan
+
+    assert "cyclegan" in bench.BENCHMARKS
+    for name in cyclegan.VARIANTS.values():
+        assert recipes.recipe(name).measured_with == ("digit-classifier",)
