@@ -145,3 +145,14 @@ def test_the_benchmark_is_registered_and_names_the_recipes():
     assert "cyclegan" in bench.BENCHMARKS
     for name in cyclegan.VARIANTS.values():
         assert recipes.recipe(name).measured_with == ("digit-classifier",)
+
+
+def test_identity_translation_scores_the_shipped_classifiers_accuracy(printed):
+    from gencore import pretrained
+
+    clf = pretrained.load("digit-classifier", device="cpu")
+    ident = torch.nn.Conv2d(1, 1, 1, bias=False)
+    torch.nn.init.ones_(ident.weight)
+    accuracy = (clf(printed.x).argmax(1) == printed.y).float().mean().item()
+    assert metrics.label_preservation(ident, printed.x, printed.y, clf) == pytest.approx(accuracy)
+    assert accuracy > 0.95  # the classifier reads printed digits
