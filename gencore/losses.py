@@ -213,3 +213,36 @@ def clip_weights(module: torch.nn.Module, c: float) -> None:
         raise ValueError(f"clipping bound must be a positive finite number, got {c!r}")
     for p in module.parameters():
         p.clamp_(-c, c)
+
+
+# CycleGAN (``book/cyclegan.ipynb``). G: A → B and F: B → A are two generators;
+# the adversarial terms are the least-squares losses above.
+
+
+def _check_same(a: torch.Tensor, b: torch.Tensor, what: str) -> None:
+    if a.shape != b.shape or a.numel() == 0:
+        raise ValueError(
+            f"{what} needs two non-empty batches of the same shape, got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+
+
+def cycle_loss(real: torch.Tensor, reconstructed: torch.Tensor) -> torch.Tensor:
+    """Eq. (cg-cyc), one direction: E_x[‖F(G(x)) − x‖₁], the L1 distance averaged over pixels and examples.
+
+    ``real`` x and ``reconstructed`` F(G(x)): ``(N, C, H, W)``. The mean over pixels
+    (rather than the sum) is the official code's ``nn.L1Loss``; λ is applied by the caller.
+    """
+    _check_same(real, reconstructed, "cycle_loss")
+    return (reconstructed - real).abs().mean()
+
+
+def identity_loss(real: torch.Tensor, mapped: torch.Tensor) -> torch.Tensor:
+    """Eq. (cg-idt), one direction: E_y[‖G(y) − y‖₁] for y of G's *target* domain, averaged over pixels."""
+    _check_same(real, mapped, "identity_loss")
+    return (mapped - real).abs().mean()
+
+
+def lsgan_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    """Eq. (cg-adv), generator side: E_x[(D(G(x)) − 1)²] over every patch score (the official code's MSE, no ½)."""
+    _scores(fake_scores)
+    return (fake_scores - 1).pow(2).mean()

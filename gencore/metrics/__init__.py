@@ -5,7 +5,9 @@
   ``frechet_distance``, ``critic_gap``);
 - :mod:`~gencore.metrics.images`: with the shipped domain classifier (``fid``,
   ``inception_score``, ``perceptual_path_length``, ``class_histogram``...) and
-  ``laplacian_sharpness``.
+  ``laplacian_sharpness``;
+- :mod:`~gencore.metrics.translation`: of an unpaired translation (``label_preservation``,
+  ``cycle_error``, ``confusion``).
 """
 
 from gencore.metrics.coverage import mode_coverage
@@ -23,6 +25,7 @@ from gencore.metrics.images import (
     perceptual_path_length,
     sample_summary,
 )
+from gencore.metrics.translation import confusion, cycle_error, label_preservation, translate
 
 __all__ = [
     "mode_coverage",
@@ -40,4 +43,8 @@ __all__ = [
     "sample_summary",
     "fid_versus_n",
     "fid_infinity",
+    "label_preservation",
+    "cycle_error",
+    "confusion",
+    "translate",
 ]

@@ -14,6 +14,7 @@ from dataclasses import fields
 from torch import nn
 
 from gencore.models.classifier import MNISTClassifier
+from gencore.models.cyclegan import PatchDiscriminator, ResnetGenerator, TranslationSnapshots
 from gencore.models.dcgan import Critic, DCGANConfig, Discriminator, Generator
 from gencore.models.linear_gaussian import LinearGaussian
 from gencore.models.toy import MinibatchStdDiscriminator, MLPDiscriminator, MLPGenerator
@@ -47,6 +48,9 @@ ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {
     "mlp-generator": lambda c: MLPGenerator(**c),
     "mlp-discriminator": lambda c: MLPDiscriminator(**c),
     "mbstd-discriminator": lambda c: MinibatchStdDiscriminator(**c),
+    "cyclegan-generator": lambda c: ResnetGenerator(**c),
+    "patchgan-discriminator": lambda c: PatchDiscriminator(**c),
+    "cyclegan-snapshots": lambda c: TranslationSnapshots(**c),
 }
 
 

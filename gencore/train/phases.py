@@ -3,7 +3,8 @@
 - :func:`vae_phase`: a step on the negative β-ELBO;
 - :func:`gan_phases`: the critic (``n_critic`` times) and the generator of a GAN;
 - :func:`critic_phase`: a discriminator or critic alone, between two fixed distributions;
-- :func:`classifier_phase`: cross-entropy on labelled images.
+- :func:`classifier_phase`: cross-entropy on labelled images;
+- :func:`cyclegan_phases`: CycleGAN's generators (both) and discriminators (both).
 """
 
 from __future__ import annotations
@@ -13,7 +14,17 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from gencore.losses import clip_weights, elbo, gan_losses, gradient_penalty
+from gencore.losses import (
+    clip_weights,
+    cycle_loss,
+    d_loss_least_squares,
+    elbo,
+    gan_losses,
+    gradient_penalty,
+    identity_loss,
+    lsgan_generator_loss,
+)
+from gencore.train.hooks import ImagePool
 from gencore.train.loop import Phase
 
 
@@ -147,3 +158,60 @@ def classifier_phase(
         return {"loss": loss.item(), "acc": (logits.argmax(1).cpu() == y).float().mean().item()}
 
     return Phase("classifier", update)
+
+
+def cyclegan_phases(
+    g_ab,
+    g_ba,
+    d_a,
+    d_b,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    *,
+    cycle: float = 10.0,
+    identity: float = 0.5,
+    pools: tuple[ImagePool, ImagePool] | None = None,
+) -> list[Phase]:
+    """CycleGAN's two updates (Zhu et al., 2017; Eq. (cg-full) in ``book/cyclegan.ipynb``).
+
+    A batch is a pair ``(x_a, x_b)`` of *unpaired* images of the two domains.
+    ``generators`` takes one step of ``opt_g`` (both generators) on
+    ``(D_B(G_AB(a)) − 1)² + (D_A(G_BA(b)) − 1)²`` + ``cycle`` × (L1 of both
+    cycles) + ``identity · cycle`` × (L1 of both identity maps): the identity
+    weight is relative to λ = ``cycle``, as in the official code (``lambda_identity``),
+    so ``cycle=0`` leaves the adversarial losses alone. ``discriminators`` then
+    takes one step of ``opt_d`` (both discriminators) on the least-squares loss,
+    real images against the fakes of that step passed through ``pools``
+    (:class:`~gencore.train.hooks.ImagePool`, default 50 images each); it draws no batch.
+    """
+    pool_a, pool_b = pools or (ImagePool(50), ImagePool(50))
+    dev = _device(g_ab)
+    last: dict[str, torch.Tensor] = {}
+
+    def generators(batch) -> dict[str, float]:
+        a, b = (t.to(dev) for t in batch[:2])
+        fake_b, fake_a = g_ab(a), g_ba(b)
+        adv = lsgan_generator_loss(d_b(fake_b)) + lsgan_generator_loss(d_a(fake_a))
+        cyc = cycle_loss(a, g_ba(fake_b)) + cycle_loss(b, g_ab(fake_a))
+        loss = adv + cycle * cyc
+        out = {"g_adv": adv.item(), "cycle": cyc.item()}
+        if identity and cycle:
+            idt = identity_loss(b, g_ab(b)) + identity_loss(a, g_ba(a))
+            loss = loss + identity * cycle * idt
+            out["identity"] = idt.item()
+        opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_g.step()
+        last.update(a=a, b=b, fake_a=fake_a.detach(), fake_b=fake_b.detach())
+        return out
+
+    def discriminators(_: None) -> dict[str, float]:
+        fake_a, fake_b = pool_a.query(last["fake_a"]), pool_b.query(last["fake_b"])
+        loss_a = d_loss_least_squares(d_a(last["a"]), d_a(fake_a))
+        loss_b = d_loss_least_squares(d_b(last["b"]), d_b(fake_b))
+        opt_d.zero_grad(set_to_none=True)
+        (loss_a + loss_b).backward()
+        opt_d.step()
+        return {"d_a": loss_a.item(), "d_b": loss_b.item()}
+
+    return [Phase("generators", generators), Phase("discriminators", discriminators, takes_batch=False)]

@@ -1,0 +1,137 @@
+"""Printed digits: the second domain of ``book/cyclegan.ipynb``, rendered from the fonts matplotlib ships.
+
+Each of the :data:`FONTS` is rasterized once per digit at high resolution (a
+64x64 glyph bank, two stroke weights); an image is then a glyph drawn at random
+from the bank and mapped to 28x28 by a random affine transform (scale, rotation,
+shift) with ``torch`` ops, a whole batch at a time. Images have MNIST's format:
+``(N, 1, 28, 28)`` in ``[-1, 1]``, a light digit on a dark background, about 20
+pixels tall. Labels are the digits, balanced: ``y = i mod 10`` before shuffling.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from gencore.data.base import SPLITS, Data
+
+#: the font files (in matplotlib's ``mpl-data/fonts/ttf``): sans, serif, mono, STIX and Computer Modern
+FONTS = (
+    "DejaVuSans",
+    "DejaVuSans-Bold",
+    "DejaVuSans-Oblique",
+    "DejaVuSerif",
+    "DejaVuSerif-Bold",
+    "DejaVuSerif-Italic",
+    "DejaVuSansMono",
+    "DejaVuSansMono-Bold",
+    "STIXGeneral",
+    "STIXGeneralBol",
+    "STIXGeneralItalic",
+    "cmr10",
+    "cmb10",
+    "cmss10",
+    "cmtt10",
+    "cmti10",
+)
+#: glyphs are drawn this tall (pixels) on a square canvas of side BANK_SIDE
+GLYPH_HEIGHT, BANK_SIDE = 40, 64
+#: stroke weights: dilation by a square of side 1 or 3 pixels of the 64x64 canvas
+STROKE_KERNELS = (1, 3)
+#: ranges of the random transform: digit height (pixels of 28), rotation (degrees), shift (pixels)
+HEIGHT, ROTATION, SHIFT = (16.0, 22.0), 12.0, 2.0
+#: default sizes of the two splits (as MNIST-5k: 4,000 train, 1,000 held out)
+SIZES = {"train": 4000, "heldout": 1000}
+
+
+def _glyph(path: str, digit: int) -> torch.Tensor:
+    """One digit of one font: (64, 64) in [0, 1], scaled to GLYPH_HEIGHT pixels and centered."""
+    from matplotlib import ft2font
+
+    font = ft2font.FT2Font(path)
+    font.set_size(96, 72)
+    font.set_text(str(digit), 0.0)
+    font.draw_glyphs_to_bitmap(antialiased=True)
+    img = np.asarray(font.get_image(), dtype=np.float32) / 255.0
+    rows, cols = np.flatnonzero(img.max(1) > 0), np.flatnonzero(img.max(0) > 0)
+    img = torch.from_numpy(img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy())
+    h, w = img.shape
+    new_w = max(1, min(BANK_SIDE - 4, round(w * GLYPH_HEIGHT / h)))
+    img = F.interpolate(img[None, None], size=(GLYPH_HEIGHT, new_w), mode="area")[0, 0]
+    canvas = torch.zeros(BANK_SIDE, BANK_SIDE)
+    top, left = (BANK_SIDE - GLYPH_HEIGHT) // 2, (BANK_SIDE - new_w) // 2
+    canvas[top : top + GLYPH_HEIGHT, left : left + new_w] = img
+    return canvas
+
+
+@functools.cache
+def glyph_bank() -> torch.Tensor:
+    """Every font x digit x stroke weight: (len(FONTS), 10, len(STROKE_KERNELS), 64, 64) in [0, 1]."""
+    import matplotlib
+
+    root = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
+    base = torch.stack([torch.stack([_glyph(os.path.join(root, f + ".ttf"), d) for d in range(10)]) for f in FONTS])
+    flat = base.reshape(-1, 1, BANK_SIDE, BANK_SIDE)
+    weights = [F.max_pool2d(flat, k, stride=1, padding=k // 2) for k in STROKE_KERNELS]
+    return torch.stack(weights, 1).reshape(len(FONTS), 10, len(STROKE_KERNELS), BANK_SIDE, BANK_SIDE)
+
+
+def render(digits: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Printed images of ``digits`` (N,): ``(N, 1, 28, 28)`` in ``[-1, 1]`` and the font index of each.
+
+    Font and stroke weight are uniform; the height is uniform in :data:`HEIGHT`
+    pixels, the rotation in ±ROTATION degrees, the shift in ±SHIFT pixels.
+    """
+    n = len(digits)
+    bank = glyph_bank()
+    font = torch.randint(len(FONTS), (n,), generator=generator)
+    weight = torch.randint(len(STROKE_KERNELS), (n,), generator=generator)
+    u = torch.rand(n, 4, generator=generator)
+    height = HEIGHT[0] + (HEIGHT[1] - HEIGHT[0]) * u[:, 0]
+    angle = math.radians(ROTATION) * (2 * u[:, 1] - 1)
+    shift = SHIFT * (2 * u[:, 2:] - 1) * 2 / 28  # in the [-1, 1] coordinates of the output
+    # affine_grid maps output coordinates to input ones: input = s R output + t
+    s = (GLYPH_HEIGHT / BANK_SIDE) / (height / 28)
+    cos, sin = torch.cos(angle) * s, torch.sin(angle) * s
+    theta = torch.stack(
+        [torch.stack([cos, -sin, -shift[:, 0] * s], 1), torch.stack([sin, cos, -shift[:, 1] * s], 1)], 1
+    )
+    glyphs = bank[font, digits, weight][:, None]
+    grid = F.affine_grid(theta, [n, 1, 56, 56], align_corners=False)
+    images = F.avg_pool2d(F.grid_sample(glyphs, grid, align_corners=False), 2)
+    return images.clamp(0, 1) * 2 - 1, font
+
+
+def _seed(seed: int, split: str) -> torch.Generator:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return torch.Generator().manual_seed(2 * seed + (split == "heldout"))
+
+
+def load_printed_digits(split: str = "train", n: int | None = None, seed: int = 0) -> Data:
+    """Printed digits ``(N, 1, 28, 28)`` in ``[-1, 1]``, labels ``(N,)`` balanced over 0-9.
+
+    ``split``: ``"train"`` (4,000 by default), ``"heldout"`` (1,000) or ``"all"``
+    (both). The two splits are drawn with different seeds from the same fonts, so
+    no held-out image is a training image. The same ``(split, n, seed)`` gives the
+    same images. ``info["font"]`` holds each image's index into ``info["fonts"]``.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r} for 'printed-digits'; use one of {SPLITS}")
+    if split == "all":
+        parts = [load_printed_digits(s, n, seed) for s in ("train", "heldout")]
+        x, y = torch.cat([p.x for p in parts]), torch.cat([p.y for p in parts])
+        font = torch.cat([p.info["font"] for p in parts])
+        return Data("printed-digits", "all", x, y, {"fonts": FONTS, "font": font})
+    n = SIZES[split] if n is None else n
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    g = _seed(seed, split)
+    y = (torch.arange(n) % 10)[torch.randperm(n, generator=g)]
+    x, font = render(y, g)
+    return Data("printed-digits", split, x, y, {"fonts": FONTS, "font": font})

@@ -1,0 +1,118 @@
+"""CycleGAN's networks scaled to 28x28 digits (``book/cyclegan.ipynb``).
+
+- :class:`ResnetGenerator`: the official code's ``ResnetGenerator`` (Johnson et
+  al.'s style-transfer network): a 7x7 convolution, two stride-2 downsamplings,
+  residual blocks, two stride-2 transposed convolutions, a 7x7 convolution and
+  tanh; instance norm and reflection padding throughout. At 28x28 the blocks work
+  on 7x7 maps with ``4 * width`` channels.
+- :class:`PatchDiscriminator`: a PatchGAN (Isola et al., 2017): a few 4x4
+  convolutions whose output is a map of scores, one per overlapping patch (here
+  7x7 scores, each seeing a 26x26 patch), instead of one score per image.
+- :class:`TranslationSnapshots`: no network; a buffer of translations recorded
+  during training (uint8), shipped as a part so that its file is checked like
+  the weights.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _check(x: torch.Tensor) -> None:
+    if x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+        raise ValueError(f"expected images of shape (N, 1, 28, 28) in [-1, 1], got {tuple(x.shape)}")
+
+
+class ResidualBlock(nn.Module):
+    """x + conv-norm-relu-conv-norm(x), 3x3 convolutions with reflection padding."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3),
+            nn.InstanceNorm2d(channels),
+            nn.ReLU(),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3),
+            nn.InstanceNorm2d(channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class ResnetGenerator(nn.Module):
+    """Images (N, 1, 28, 28) in [-1, 1] -> images of the other domain, same shape and range."""
+
+    def __init__(self, width: int = 16, blocks: int = 3):
+        super().__init__()
+        w = width
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(1, w, 7), nn.InstanceNorm2d(w), nn.ReLU()]
+        for c in (w, 2 * w):  # 28 -> 14 -> 7
+            layers += [nn.Conv2d(c, 2 * c, 3, stride=2, padding=1), nn.InstanceNorm2d(2 * c), nn.ReLU()]
+        layers += [ResidualBlock(4 * w) for _ in range(blocks)]
+        for c in (4 * w, 2 * w):  # 7 -> 14 -> 28
+            layers += [
+                nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1),
+                nn.InstanceNorm2d(c // 2),
+                nn.ReLU(),
+            ]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(w, 1, 7), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        self.apply(_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check(x)
+        return self.net(x)
+
+
+class PatchDiscriminator(nn.Module):
+    """Images (N, 1, 28, 28) -> patch scores (N, 1, 7, 7), one unbounded score per 26x26 patch."""
+
+    def __init__(self, width: int = 16):
+        super().__init__()
+        w = width
+        self.net = nn.Sequential(
+            nn.Conv2d(1, w, 4, stride=2, padding=1),  # 14, no norm on the first layer (as the official code)
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1),  # 7
+            nn.InstanceNorm2d(2 * w),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * w, 4 * w, 3, padding=1),  # 7
+            nn.InstanceNorm2d(4 * w),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(4 * w, 1, 3, padding=1),  # 7
+        )
+        self.apply(_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check(x)
+        return self.net(x)
+
+
+def _init(m: nn.Module) -> None:
+    # the official code's "normal" init: weights N(0, 0.02), biases 0
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(m.weight, 0.0, 0.02)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+
+
+class TranslationSnapshots(nn.Module):
+    """Translations of a fixed panel recorded during training, for a slider over training.
+
+    ``frames``: (snapshots, 2, panel, 28, 28) uint8: at each recorded step, G_AB of
+    the panel's handwritten digits and G_BA of its printed digits, as 0-255;
+    ``steps``: (snapshots,) the step of each. Filled by the recipe while it trains.
+    """
+
+    def __init__(self, snapshots: int = 16, panel: int = 10):
+        super().__init__()
+        self.register_buffer("frames", torch.zeros(snapshots, 2, panel, 28, 28, dtype=torch.uint8))
+        self.register_buffer("steps", torch.zeros(snapshots, dtype=torch.int64))
+
+    def images(self, i: int) -> torch.Tensor:
+        """Frame ``i`` as floats in [-1, 1]: (2, panel, 1, 28, 28)."""
+        return self.frames[i].float().div(127.5).sub(1).unsqueeze(2)

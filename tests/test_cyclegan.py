@@ -1,0 +1,158 @@
+"""CycleGAN pieces: printed digits, networks, losses, the training phase, the recipe and the metrics."""
+
+import pytest
+import torch
+
+from gencore import data, losses, metrics, models, recipes
+from gencore.train import ImagePool, LinearDecay, cyclegan_phases, train
+
+
+@pytest.fixture(scope="module")
+def printed():
+    return data.load("printed-digits", split="heldout", n=200)
+
+
+def test_printed_digits_are_seeded_and_shaped_like_mnist(printed):
+    again = data.load("printed-digits", split="heldout", n=200)
+    assert torch.equal(printed.x, again.x) and torch.equal(printed.y, again.y)
+    other = data.load("printed-digits", split="heldout", n=200, seed=1)
+    assert not torch.equal(printed.x, other.x)
+    assert printed.x.shape == (200, 1, 28, 28) and printed.x.dtype == torch.float32
+    assert printed.x.min() >= -1 and printed.x.max() <= 1
+    # a dark background with a light digit, as MNIST: corners are background
+    assert (printed.x[:, 0, :3, :3] == -1).float().mean() > 0.99
+    assert torch.equal(torch.bincount(printed.y, minlength=10), torch.full((10,), 20))
+    assert len(data.load("printed-digits").x) == 4000
+
+
+def test_printed_splits_differ_and_all_is_both():
+    train = data.load("printed-digits", split="train", n=50)
+    held = data.load("printed-digits", split="heldout", n=50)
+    assert not torch.equal(train.x, held.x)
+    both = data.load("printed-digits", split="all", n=50)
+    assert torch.equal(both.x, torch.cat([train.x, held.x]))
+    with pytest.raises(ValueError, match="unknown split"):
+        data.load("printed-digits", split="test")
+
+
+def test_the_two_domains_differ_but_share_a_format(printed):
+    mnist = data.load("mnist5k", split="heldout")
+    assert mnist.x.shape[1:] == printed.x.shape[1:]
+    # the average images differ (0.078 per pixel when written): the domains are not one distribution
+    mean_a, mean_b = mnist.x.mean(0), printed.x.mean(0)
+    assert (mean_a - mean_b).abs().mean() > 0.04
+    fonts = printed.info["font"]
+    assert len(set(fonts.tolist())) > 8  # many fonts drawn
+
+
+def test_generator_and_patch_discriminator_shapes():
+    g = models.build("cyclegan-generator", {"width": 8, "blocks": 2})
+    d = models.build("patchgan-discriminator", {"width": 8})
+    x = torch.rand(3, 1, 28, 28) * 2 - 1
+    y = g(x)
+    assert y.shape == x.shape and y.abs().max() <= 1
+    assert d(y).shape == (3, 1, 7, 7)
+    with pytest.raises(ValueError, match="28, 28"):
+        g(torch.zeros(2, 1, 32, 32))
+    snaps = models.build("cyclegan-snapshots", {"snapshots": 4, "panel": 3})
+    assert snaps.frames.dtype == torch.uint8 and snaps.images(0).shape == (2, 3, 1, 28, 28)
+
+
+def test_cycle_identity_and_lsgan_losses_by_hand():
+    real = torch.tensor([[[[0.0, 1.0], [-1.0, 0.5]]]])
+    rec = torch.tensor([[[[0.5, 1.0], [0.0, 0.5]]]])
+    assert losses.cycle_loss(real, rec).item() == pytest.approx((0.5 + 0 + 1 + 0) / 4)
+    assert losses.identity_loss(real, rec).item() == pytest.approx(0.375)
+    scores = torch.tensor([0.0, 1.0, 3.0])
+    assert losses.lsgan_generator_loss(scores).item() == pytest.approx((1 + 0 + 4) / 3)
+    # the discriminator's side is the LSGAN loss already in losses: ½E[(D(real) − 1)²] + ½E[D(fake)²]
+    assert losses.d_loss_least_squares(torch.tensor([1.0, 0.0]), torch.tensor([2.0])).item() == pytest.approx(
+        0.5 * 0.5 + 0.5 * 4
+    )
+    with pytest.raises(ValueError, match="same shape"):
+        losses.cycle_loss(real, rec[..., :1])
+
+
+def _tiny(seed=0):
+    torch.manual_seed(seed)
+    nets = [models.build("cyclegan-generator", {"width": 4, "blocks": 1}) for _ in range(2)]
+    nets += [models.build("patchgan-discriminator", {"width": 4}) for _ in range(2)]
+    opt_g = torch.optim.Adam([*nets[0].parameters(), *nets[1].parameters()], lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam([*nets[2].parameters(), *nets[3].parameters()], lr=2e-4, betas=(0.5, 0.999))
+    return nets, opt_g, opt_d
+
+
+def test_cyclegan_phases_use_the_pools_and_the_decay():
+    nets, opt_g, opt_d = _tiny()
+    pools = (ImagePool(6, generator=torch.Generator().manual_seed(0)), ImagePool(6))
+    phases = cyclegan_phases(*nets, opt_g, opt_d, pools=pools)
+    assert [p.takes_batch for p in phases] == [True, False]
+    batches = iter([(torch.rand(4, 1, 28, 28) * 2 - 1, torch.rand(4, 1, 28, 28) * 2 - 1)] * 10)
+    decay = LinearDecay([opt_g, opt_d], total_steps=4, decay_from=0.5)
+    h = train(phases, batches, 4, hooks=[decay], progress=False)
+    assert {"g_adv", "cycle", "identity", "d_a", "d_b"} <= set(h.losses)
+    assert len(pools[0]) == 6 and len(pools[1]) == 6  # 4 steps x 4 fakes, capped at the pool size
+    assert h.losses["lr_scale"] == [1.0, 1.0, 0.5, 0.0]  # constant for half the steps, then to 0
+    assert opt_g.param_groups[0]["lr"] == 0.0
+
+
+def test_no_cycle_means_no_identity_term_either():
+    nets, opt_g, opt_d = _tiny()
+    phases = cyclegan_phases(*nets, opt_g, opt_d, cycle=0.0)
+    out = phases[0].update((torch.zeros(2, 1, 28, 28), torch.zeros(2, 1, 28, 28)))
+    assert "identity" not in out and "cycle" in out
+
+
+def test_recipe_overrides_and_parts():
+    r = recipes.recipe("cyclegan-digits")
+    assert r.config["train"]["cycle"] == 10.0 and r.config["train"]["identity"] == 0.5
+    assert r.config["optim"] == {"lr": 2e-4, "betas": [0.5, 0.999]} and r.config["train"]["pool"] == 50
+    assert recipes.recipe("cyclegan-digits-no-cycle").config["train"]["cycle"] == 0.0
+    assert recipes.recipe("cyclegan-digits-no-identity").config["train"]["identity"] == 0.0
+    parts = r.build()
+    assert set(parts) == {"G_AB", "G_BA", "D_A", "D_B", "snapshots"}
+    size = sum(p.numel() * 4 for k in ("G_AB", "G_BA") for p in parts[k].parameters())
+    assert size < 10 * 2**20
+    run = recipes.train_recipe("cyclegan-digits", steps=3, cycle=5.0, width=4, blocks=1, d_width=4, batch_size=4)
+    assert run.config["train"]["cycle"] == 5.0 and run.history.completed_steps == 3
+    snaps = run.parts["snapshots"]
+    assert snaps.steps[-1].item() == 3 and snaps.frames[-1].float().std() > 0
+
+
+def test_label_preservation_of_the_identity_map_is_the_classifier_accuracy(printed):
+    class Always(torch.nn.Module):
+        def __init__(self, digit):
+            super().__init__()
+            self.digit, self.w = digit, torch.nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            return torch.nn.functional.one_hot(torch.full((len(x),), self.digit), 10).float() + self.w
+
+    ident = torch.nn.Conv2d(1, 1, 1, bias=False)
+    torch.nn.init.ones_(ident.weight)
+    # a classifier that always says 3 is right on exactly the 3s, translated or not
+    assert metrics.label_preservation(ident, printed.x, printed.y, Always(3)) == pytest.approx(0.1)
+    assert metrics.label_preservation(None, printed.x, printed.y, Always(3)) == pytest.approx(0.1)
+    assert metrics.cycle_error(ident, ident, printed.x) == pytest.approx(0.0, abs=1e-6)
+    c = metrics.confusion(ident, printed.x, printed.y, Always(3))
+    assert c[:, 3].sum() == 200 and c[3, 3] == 20
+
+
+def test_the_benchmark_is_registered_and_names_the_recipes():
+    from gencore import bench
+    from gencore.bench import cyclegan
+
+    assert "cyclegan" in bench.BENCHMARKS
+    for name in cyclegan.VARIANTS.values():
+        assert recipes.recipe(name).measured_with == ("digit-classifier",)
+
+
+def test_identity_translation_scores_the_shipped_classifiers_accuracy(printed):
+    from gencore import pretrained
+
+    clf = pretrained.load("digit-classifier", device="cpu")
+    ident = torch.nn.Conv2d(1, 1, 1, bias=False)
+    torch.nn.init.ones_(ident.weight)
+    accuracy = (clf(printed.x).argmax(1) == printed.y).float().mean().item()
+    assert metrics.label_preservation(ident, printed.x, printed.y, clf) == pytest.approx(accuracy)
+    assert accuracy > 0.95  # the classifier reads printed digits
