@@ -123,3 +123,30 @@ def test_r1_penalty_is_the_squared_gradient_norm_on_real_data():
     assert d.from_rgb.weight.grad is not None
     with pytest.raises(ValueError, match="non-empty floating-point"):
         losses.r1_penalty(d, torch.zeros(0, 3, 32, 32))
+
+
+def test_the_recipe_trains_with_ema_lazy_r1_and_mixing_and_keeps_its_parts():
+    from gencore.recipes import train_recipe
+
+    tiny = {"z_dim": 8, "w_dim": 8, "mapping_layers": 2, "channels": [8, 8, 4, 4], "images": 64, "batch_size": 8}
+    run = train_recipe("stylegan-shapes", steps=3, r1_every=2, **tiny)
+    h = run.history
+    assert set(run.parts) == {"generator", "discriminator"}
+    assert len(h.losses["d_loss"]) == 3 and len(h.losses["g_loss"]) == 3
+    assert len(h.losses["r1"]) == 2  # steps 0 and 2
+    assert run.main.mapping.w_avg.abs().sum() > 0  # the running mean of w was tracked and copied to the EMA
+    assert run.main.sample(4, seed=0).shape == (4, 3, 32, 32)
+
+
+def test_the_factor_regressor_reads_back_its_own_targets():
+    from gencore.data.shapes import sample_factors
+    from gencore.models.regressor import FactorRegressor, targets
+
+    _, f = sample_factors(50, seed=0)
+    reg = FactorRegressor(width=4)
+    with torch.no_grad():
+        reg.head.weight.zero_()
+        reg.head.bias.zero_()
+    x = torch.zeros(50, 3, 32, 32)
+    reg.head.bias.data[:7] = targets(f[:1])[0]  # a constant prediction: the first factors
+    assert torch.allclose(reg.factors(x)[0], f[0], atol=1e-5)

@@ -16,6 +16,7 @@ from torch import nn
 from gencore.models.classifier import MNISTClassifier
 from gencore.models.dcgan import Critic, DCGANConfig, Discriminator, Generator
 from gencore.models.linear_gaussian import LinearGaussian
+from gencore.models.regressor import FactorRegressor
 from gencore.models.stylegan import StyleDiscriminator, StyleGANConfig, StyleGenerator
 from gencore.models.toy import MinibatchStdDiscriminator, MLPDiscriminator, MLPGenerator
 from gencore.models.vae import VAE, VAEConfig
@@ -48,6 +49,7 @@ ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {
     "mlp-generator": lambda c: MLPGenerator(**c),
     "mlp-discriminator": lambda c: MLPDiscriminator(**c),
     "mbstd-discriminator": lambda c: MinibatchStdDiscriminator(**c),
+    "factor-regressor": lambda c: FactorRegressor(**c),
     "stylegan-generator": lambda c: StyleGenerator(_dataclass_config(StyleGANConfig, c)),
     "stylegan-discriminator": lambda c: StyleDiscriminator(_dataclass_config(StyleGANConfig, c)),
 }
