@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import torch
 
+from gencore.data.shapes import FACTOR_RANGES, FACTORS
+
 
 def stack_weights(weights: Sequence[torch.Tensor], *, normalize: bool = True) -> torch.Tensor:
     """Stack ``(out_j, in)`` weight matrices into ``A`` (sum out_j, in), float64.
@@ -73,3 +75,72 @@ def objective(weights: Sequence[torch.Tensor], directions: torch.Tensor, *, norm
     a = stack_weights(weights, normalize=normalize)
     n = torch.as_tensor(directions, dtype=torch.float64).reshape(-1, a.shape[1])
     return float((n @ a.T).pow(2).sum())
+
+
+def edit_styles(generator, w: torch.Tensor, direction: torch.Tensor, alpha, layers=None) -> torch.Tensor:
+    """ws (N, num_ws, w_dim) of ``w`` (N, w_dim) moved by ``alpha`` along ``direction`` in ``layers``
+    (indices of ws; all by default), the rest unchanged. ``alpha`` is a number or (N,)."""
+    ws = generator.broadcast(w).clone()
+    chosen = list(range(ws.shape[1])) if layers is None else list(layers)
+    step = torch.as_tensor(alpha, dtype=w.dtype, device=w.device).reshape(-1, 1, 1)
+    ws[:, chosen] = ws[:, chosen] + step * direction.to(w)[None, None]
+    return ws
+
+
+@torch.no_grad()
+def factor_changes(
+    generator, regressor, direction: torch.Tensor, *, alpha: float = 3.0, layers=None, n: int = 200, seed: int = 0
+) -> dict[str, float]:
+    """What moving along ``direction`` changes, read by the factor regressor.
+
+    For ``n`` codes w (truncation off, constant noise), renders w - alpha n and
+    w + alpha n and returns, per factor of ``gencore.data.shapes.FACTORS``, the mean
+    absolute change as a share of the factor's range (hue: along the circle, at
+    most half a turn), and ``shape``: the fraction of codes whose predicted shape
+    changes. Directions are in w-space (unit length).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    device = next(generator.parameters()).device
+    z = torch.randn(n, generator.config.z_dim, generator=gen).to(device)
+    w = generator.mapping(z)
+    out = []
+    for a in (-alpha, alpha):
+        images = generator.synthesis(edit_styles(generator, w, direction, a, layers), noise="const")
+        factors = regressor.factors(images).cpu()
+        out.append((factors, regressor(images)[1].argmax(1).cpu()))
+    (f0, s0), (f1, s1) = out
+    delta = (f1 - f0).abs()
+    delta[:, 0] = torch.minimum(delta[:, 0], 1.0 - delta[:, 0])  # hue is an angle (in turns)
+    spans = torch.tensor([FACTOR_RANGES[f][1] - FACTOR_RANGES[f][0] for f in FACTORS])
+    spans[0] = 0.5  # the largest hue change is half a turn
+    changes = {f: float(v) for f, v in zip(FACTORS, (delta / spans).mean(0), strict=True)}
+    changes["shape"] = float((s0 != s1).float().mean())
+    return changes
+
+
+def exclusivity(changes: dict[str, float]) -> tuple[str, float]:
+    """The factor a direction moves most and its share of all the change it makes."""
+    total = sum(changes.values())
+    top = max(changes, key=changes.get)
+    return top, (changes[top] / total if total > 0 else 0.0)
+
+
+@torch.no_grad()
+def pca_directions(generator, n: int = 10_000, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """GANSpace's directions (Härkönen et al., 2020): the principal axes of sampled w's.
+
+    Returns ``(variances (w_dim,), directions (w_dim, w_dim))``, descending, directions as rows.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, generator.config.z_dim, generator=gen).to(next(generator.parameters()).device)
+    w = generator.mapping(z).cpu().double()
+    w = w - w.mean(0)
+    values, vectors = torch.linalg.eigh(w.T @ w / (n - 1))
+    order = torch.argsort(values, descending=True)
+    return values[order], vectors[:, order].T.contiguous()
+
+
+def random_directions(k: int, dim: int, seed: int = 0) -> torch.Tensor:
+    """``k`` random unit directions (rows) in ``dim`` dimensions: the chance baseline."""
+    d = torch.randn(k, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return d / d.norm(dim=1, keepdim=True)

@@ -70,3 +70,27 @@ def test_bad_input_says_what_to_pass():
         sefa.factorize([torch.zeros(2, 3)])
     with pytest.raises(ValueError, match="NaN"):
         sefa.factorize([torch.full((2, 3), float("nan"))])
+
+
+def test_edits_move_only_the_chosen_layers_and_baselines_are_orthonormal():
+    from gencore.models.regressor import FactorRegressor
+    from gencore.models.stylegan import StyleGANConfig, StyleGenerator
+
+    g = StyleGenerator(StyleGANConfig(z_dim=8, w_dim=8, mapping_layers=2, channels=(8, 8, 4, 4)))
+    w = torch.randn(3, 8)
+    n = sefa.random_directions(1, 8)[0].float()
+    ws = sefa.edit_styles(g, w, n, torch.tensor([1.0, 2.0, -1.0]), layers=[0, 1])
+    assert torch.allclose(ws[:, 0] - w, torch.tensor([1.0, 2.0, -1.0])[:, None] * n)
+    assert torch.equal(ws[:, 2:], g.broadcast(w)[:, 2:])
+    values, directions = sefa.pca_directions(g, n=500)
+    assert torch.allclose(directions @ directions.T, torch.eye(8, dtype=torch.float64), atol=1e-10)
+    wn = g.mapping(torch.randn(500, 8, generator=torch.Generator().manual_seed(0))).detach().double().numpy()
+    np.testing.assert_allclose(values.numpy(), np.sort(np.linalg.eigvalsh(np.cov(wn.T)))[::-1], rtol=1e-6)
+    changes = sefa.factor_changes(g, FactorRegressor(width=4), directions[0].float(), n=8)
+    assert set(changes) == {"hue", "x", "y", "scale", "rotation", "background", "shape"}
+    assert all(0.0 <= v <= 1.0 + 1e-6 or k not in ("hue", "shape") for k, v in changes.items())
+
+
+def test_exclusivity_is_the_top_factors_share():
+    assert sefa.exclusivity({"hue": 0.3, "x": 0.1, "y": 0.0}) == ("hue", pytest.approx(0.75))
+    assert sefa.exclusivity({"hue": 0.0, "x": 0.0}) == ("hue", 0.0)
