@@ -150,3 +150,19 @@ def test_the_factor_regressor_reads_back_its_own_targets():
     x = torch.zeros(50, 3, 32, 32)
     reg.head.bias.data[:7] = targets(f[:1])[0]  # a constant prediction: the first factors
     assert torch.allclose(reg.factors(x)[0], f[0], atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:Fréchet distance from 16")
+def test_chapter_measurements_on_a_small_generator():
+    from gencore.recipes import stylegan_shapes as sg
+
+    torch.manual_seed(0)
+    g = StyleGenerator(StyleGANConfig(z_dim=8, w_dim=8, mapping_layers=2, channels=(8, 8, 4, 4))).eval()
+    g.mapping(torch.randn(64, 8), update_w_avg=True)
+    trade = sg.truncation_tradeoff(g, [0.0, 1.0], n=16)
+    assert trade["diversity"][0] == pytest.approx(0.0, abs=1e-5) and trade["diversity"][1] > 0
+    follow = sg.style_mixing_sources(g, cut=8, n=16)  # every layer from A: the mix is A
+    assert all(follow[f] == 1.0 for f in ("x", "y", "scale", "background"))
+    assert sg.path_lengths(g, "w", n=8).shape == (8,)
+    with pytest.raises(ValueError, match="'z' or 'w'"):
+        sg.path_lengths(g, "s", n=8)

@@ -15,6 +15,8 @@ import torch
 
 import gencore
 from gencore import data, metrics, pretrained
+from gencore.data.shapes import FACTOR_RANGES, FACTORS
+from gencore.latent import slerp
 from gencore.recipes.base import Recipe, register
 from gencore.train import EMA, History, lazy_adam, stylegan_phases, train
 
@@ -93,7 +95,7 @@ register(
             "optim": {"lr": 0.0025, "betas": [0.0, 0.99]},
             "train": {
                 "batch_size": 32,
-                "steps": 6000,
+                "steps": 5000,
                 "images": 20_000,
                 "r1_gamma": 0.01,
                 "r1_every": 16,
@@ -112,3 +114,82 @@ register(
         measured_with=("shapes-regressor",),
     )
 )
+
+
+def regressor() -> torch.nn.Module:
+    """The shipped ``shapes-regressor`` (cached per version)."""
+    return _reference(pretrained.main_sha256("shapes-regressor"))[0]
+
+
+def _codes(generator, n: int, seed: int) -> torch.Tensor:
+    dev = next(generator.parameters()).device
+    return torch.randn(n, generator.config.z_dim, generator=gencore.rng(seed)).to(dev)
+
+
+def factor_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """|a - b| per factor (N, 6), as a share of each factor's range; hue along the circle (half a turn = 1)."""
+    d = (a - b).abs()
+    d[:, 0] = torch.minimum(d[:, 0], 1.0 - d[:, 0])
+    spans = torch.tensor([0.5] + [FACTOR_RANGES[f][1] - FACTOR_RANGES[f][0] for f in FACTORS[1:]])
+    return d / spans
+
+
+@torch.no_grad()
+def style_mixing_sources(generator, cut: int, n: int = 500, seed: int = 0) -> dict[str, float]:
+    """Which source each factor follows when the layers before ``cut`` read w_A and the rest w_B.
+
+    For ``n`` pairs, the regressor reads the factors of A, B and the mix; the value
+    for a factor is the fraction of pairs whose mix is closer to A than to B in that
+    factor (``shape``: the mix has A's shape rather than B's, among pairs whose shapes differ).
+    """
+    reg = regressor()
+    wa = generator.broadcast(generator.mapping(_codes(generator, n, seed)))
+    wb = generator.broadcast(generator.mapping(_codes(generator, n, seed + 1)))
+    mixed = torch.cat([wa[:, :cut], wb[:, cut:]], 1)
+    images = [generator.synthesis(w, noise="const").cpu() for w in (wa, wb, mixed)]
+    fa, fb, fm = (reg.factors(x) for x in images)
+    sa, sb, sm = (reg(x)[1].argmax(1) for x in images)
+    closer_to_a = factor_distance(fm, fa) < factor_distance(fm, fb)
+    out = {f: float(closer_to_a[:, j].float().mean()) for j, f in enumerate(FACTORS)}
+    differ = sa != sb
+    out["shape"] = float((sm[differ] == sa[differ]).float().mean()) if differ.any() else float("nan")
+    return out
+
+
+@torch.no_grad()
+def truncation_tradeoff(generator, psis, n: int = 1000, seed: int = 0) -> dict[str, list[float]]:
+    """For each ψ: Fréchet distance to real shapes, diversity and shape confidence of ``n`` samples.
+
+    diversity: the mean over factors of the factor's standard deviation as a share of
+    its range (real shapes, uniform factors: 1/sqrt(12) = 0.289; hue is left out, as an angle);
+    confidence: the regressor's mean top shape probability.
+    """
+    reg, z = regressor(), _codes(generator, n, seed)
+    spans = torch.tensor([FACTOR_RANGES[f][1] - FACTOR_RANGES[f][0] for f in FACTORS[1:]])
+    out: dict[str, list[float]] = {"psi": [], "fd": [], "diversity": [], "confidence": []}
+    for psi in psis:
+        x = generator(z, psi=float(psi), noise="const").cpu()
+        factors = reg.factors(x)
+        out["psi"].append(float(psi))
+        out["fd"].append(shapes_fd(x))
+        out["diversity"].append(float((factors[:, 1:].std(0) / spans).mean()))
+        out["confidence"].append(float(torch.softmax(reg(x)[1], 1).amax(1).mean()))
+    return out
+
+
+@torch.no_grad()
+def path_lengths(generator, space: str, n: int = 1000, eps: float = 1e-4, seed: int = 0) -> np.ndarray:
+    """StyleGAN's perceptual path length terms in ``space`` 'z' (slerp) or 'w' (lerp of mapped codes),
+    with d = squared distance of the regressor's features: d(G(p(t)), G(p(t + eps))) / eps^2."""
+    if space not in ("z", "w"):
+        raise ValueError(f"space must be 'z' or 'w', got {space!r}")
+    reg = regressor()
+    z1, z2 = _codes(generator, n, seed), _codes(generator, n, seed + 1)
+    t = torch.rand(n, generator=gencore.rng(seed + 2)).to(z1.device)[:, None]
+    if space == "z":
+        ends = [generator.mapping(slerp(z1, z2, t)), generator.mapping(slerp(z1, z2, t + eps))]
+    else:
+        w1, w2 = generator.mapping(z1), generator.mapping(z2)
+        ends = [w1.lerp(w2, t), w1.lerp(w2, t + eps)]
+    fa, fb = (regressor_features(reg, generator.synthesis(generator.broadcast(w), noise="const")) for w in ends)
+    return ((fa - fb) ** 2).sum(1) / eps**2
