@@ -144,3 +144,24 @@ def random_directions(k: int, dim: int, seed: int = 0) -> torch.Tensor:
     """``k`` random unit directions (rows) in ``dim`` dimensions: the chance baseline."""
     d = torch.randn(k, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
     return d / d.norm(dim=1, keepdim=True)
+
+
+def describe_directions(
+    generator, regressor, directions: torch.Tensor, *, alpha: float, layers=None, n: int = 200, seed: int = 0
+) -> list[dict]:
+    """For each direction (a row): the factor it moves most, its exclusivity and the total change
+    (:func:`factor_changes` with the same codes for every direction)."""
+    out = []
+    for d in directions:
+        changes = factor_changes(generator, regressor, d.float(), alpha=alpha, layers=layers, n=n, seed=seed)
+        factor, share = exclusivity(changes)
+        out.append({"moves most": factor, "exclusivity": share, "total change": sum(changes.values())})
+    return out
+
+
+@torch.no_grad()
+def w_spread(generator, n: int = 5000, seed: int = 1) -> float:
+    """sigma_w: the standard deviation of sampled codes w along a typical direction, sqrt(trace(Cov w) / dim)."""
+    z = torch.randn(n, generator.config.z_dim, generator=torch.Generator().manual_seed(seed))
+    w = generator.mapping(z.to(next(generator.parameters()).device))
+    return float(w.var(0).mean().sqrt())
