@@ -206,6 +206,22 @@ def gradient_penalty(
     return (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
 
 
+def r1_penalty(discriminator, real: torch.Tensor) -> torch.Tensor:
+    """R1 regularization (Mescheder et al., 2018): E_x[‖∇_x D(x)‖²] on real data only.
+
+    StyleGAN2 adds (γ/2) times this to the discriminator's loss, computed lazily
+    (every 16 steps, then scaled by 16); γ and the schedule are the caller's. The
+    graph is kept so the penalty back-propagates into the discriminator's weights.
+    """
+    if real.ndim < 2 or real.shape[0] == 0 or not real.is_floating_point():
+        raise ValueError(
+            f"real must be a non-empty floating-point batch (N, ...), got {real.dtype} {tuple(real.shape)}"
+        )
+    x = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(discriminator(x).sum(), x, create_graph=True)
+    return grad.flatten(1).pow(2).sum(1).mean()
+
+
 @torch.no_grad()
 def clip_weights(module: torch.nn.Module, c: float) -> None:
     """WGAN's weight clipping: every parameter of ``module`` into [−c, c], in place."""

@@ -17,6 +17,7 @@ from gencore.data.base import Data
 from gencore.data.idx import load_mnist_idx, read_idx, write_idx
 from gencore.data.images import binarize, load_digits, load_mnist5k, load_mnist5k_binary
 from gencore.data.printed_digits import load_printed_digits
+from gencore.data.shapes import load_shapes
 from gencore.data.toy2d import MIXTURES, load_toy2d, mixture, mixture_stream, toy2d
 
 __all__ = [
@@ -41,6 +42,7 @@ _REGISTRY: dict[str, Callable[..., Data]] = {
     "ring8": functools.partial(load_toy2d, "ring8"),
     "grid25": functools.partial(load_toy2d, "grid25"),
     "swissroll": functools.partial(load_toy2d, "swissroll"),
+    "shapes": load_shapes,
 }
 
 

@@ -17,6 +17,8 @@ from gencore.models.classifier import MNISTClassifier
 from gencore.models.cyclegan import PatchDiscriminator, ResnetGenerator, TranslationSnapshots
 from gencore.models.dcgan import Critic, DCGANConfig, Discriminator, Generator
 from gencore.models.linear_gaussian import LinearGaussian
+from gencore.models.regressor import FactorRegressor
+from gencore.models.stylegan import StyleDiscriminator, StyleGANConfig, StyleGenerator
 from gencore.models.toy import MinibatchStdDiscriminator, MLPDiscriminator, MLPGenerator
 from gencore.models.vae import VAE, VAEConfig
 
@@ -51,6 +53,9 @@ ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {
     "cyclegan-generator": lambda c: ResnetGenerator(**c),
     "patchgan-discriminator": lambda c: PatchDiscriminator(**c),
     "cyclegan-snapshots": lambda c: TranslationSnapshots(**c),
+    "factor-regressor": lambda c: FactorRegressor(**c),
+    "stylegan-generator": lambda c: StyleGenerator(_dataclass_config(StyleGANConfig, c)),
+    "stylegan-discriminator": lambda c: StyleDiscriminator(_dataclass_config(StyleGANConfig, c)),
 }
 
 

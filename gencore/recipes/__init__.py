@@ -3,13 +3,22 @@
 - :mod:`~gencore.recipes.vae_mnist`: ``vae-mnist``;
 - :mod:`~gencore.recipes.mnist_classifier`: ``mnist-classifier``;
 - :mod:`~gencore.recipes.mnist_gans`: ``dcgan-mnist``, ``wgan-gp-mnist``;
-- :mod:`~gencore.recipes.cyclegan_digits`: ``digit-classifier``, ``cyclegan-digits`` and its ablations.
+- :mod:`~gencore.recipes.cyclegan_digits`: ``digit-classifier``, ``cyclegan-digits`` and its ablations;
+- :mod:`~gencore.recipes.shapes_regressor`: ``shapes-regressor``;
+- :mod:`~gencore.recipes.stylegan_shapes`: ``stylegan-shapes``.
 
 A new family adds a module that calls :func:`register` and one import line below.
 ``train_recipe(name, **overrides)`` trains a variant in one call.
 """
 
-from gencore.recipes import cyclegan_digits, mnist_classifier, mnist_gans, vae_mnist  # noqa: F401  (they register)
+from gencore.recipes import (  # noqa: F401  (they register)
+    cyclegan_digits,
+    mnist_classifier,
+    mnist_gans,
+    shapes_regressor,
+    stylegan_shapes,
+    vae_mnist,
+)
 from gencore.recipes.base import Recipe, Run, names, recipe, register, settings, train_recipe, with_overrides
 from gencore.recipes.mnist_gans import fid_floor, generator_fid
 from gencore.recipes.vae_mnist import heldout_elbo

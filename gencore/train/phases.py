@@ -4,7 +4,8 @@
 - :func:`gan_phases`: the critic (``n_critic`` times) and the generator of a GAN;
 - :func:`critic_phase`: a discriminator or critic alone, between two fixed distributions;
 - :func:`classifier_phase`: cross-entropy on labelled images;
-- :func:`cyclegan_phases`: CycleGAN's generators (both) and discriminators (both).
+- :func:`cyclegan_phases`: CycleGAN's generators (both) and discriminators (both);
+- :func:`stylegan_phases`: StyleGAN2's discriminator (with lazy R1) and generator (with style mixing).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from gencore.losses import (
     gradient_penalty,
     identity_loss,
     lsgan_generator_loss,
+    r1_penalty,
 )
+from gencore.models.stylegan import mix_styles
 from gencore.train.hooks import ImagePool
 from gencore.train.loop import Phase
 
@@ -215,3 +218,63 @@ def cyclegan_phases(
         return {"d_a": loss_a.item(), "d_b": loss_b.item()}
 
     return [Phase("generators", generators), Phase("discriminators", discriminators, takes_batch=False)]
+
+
+def lazy_adam(params, lr: float, betas: tuple[float, float], every: int) -> torch.optim.Adam:
+    """Adam for a network regularized every ``every`` steps (StyleGAN2's lazy regularization):
+    with c = every / (every + 1), the rate becomes c·lr and the betas β^c, so that the
+    regularized steps keep the optimizer's effective statistics (stylegan2-ada-pytorch)."""
+    c = every / (every + 1) if every else 1.0
+    return torch.optim.Adam(params, lr=lr * c, betas=(betas[0] ** c, betas[1] ** c))
+
+
+def stylegan_phases(
+    generator,
+    discriminator,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    *,
+    r1_gamma: float,
+    r1_every: int = 16,
+    mixing: float = 0.9,
+) -> list[Phase]:
+    """StyleGAN2's alternating updates with the non-saturating logistic loss.
+
+    ``discriminator`` steps on a real batch (``batch[0]``) and as many fakes; every
+    ``r1_every``-th step it adds (γ/2)·R1·``r1_every`` (lazy R1). ``generator`` then steps
+    on fresh fakes; both draw their ws with style mixing (probability ``mixing``)
+    and the generator's step updates the running mean of w. Neither uses
+    path-length regularization (the official CIFAR-10 configuration does not either).
+    """
+    dev = _device(generator)
+    z_dim, steps, size = generator.config.z_dim, [0], [0]
+
+    def discriminator_update(batch) -> dict[str, float]:
+        real = batch[0].to(dev)
+        size[0] = real.shape[0]
+        with torch.no_grad():
+            fake = generator.synthesis(mix_styles(generator, torch.randn(size[0], z_dim, device=dev), prob=mixing))
+        loss = F.softplus(discriminator(fake)).mean() + F.softplus(-discriminator(real)).mean()
+        out = {"d_loss": loss.item()}
+        if r1_every and steps[0] % r1_every == 0:
+            r1 = r1_penalty(discriminator, real)
+            loss = loss + r1 * (r1_gamma / 2) * r1_every
+            out["r1"] = r1.item()
+        steps[0] += 1
+        opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_d.step()
+        return out
+
+    def generator_update(_: None) -> dict[str, float]:
+        ws = mix_styles(generator, torch.randn(size[0], z_dim, device=dev), prob=mixing)
+        loss = F.softplus(-discriminator(generator.synthesis(ws))).mean()
+        opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_g.step()
+        return {"g_loss": loss.item()}
+
+    return [
+        Phase("discriminator", discriminator_update),
+        Phase("generator", generator_update, takes_batch=False),
+    ]

@@ -1,0 +1,55 @@
+"""Benchmarks of the StyleGAN and SeFa chapters: the shipped generator's quality, and how well
+SeFa's directions isolate the known factors of the shapes, against GANSpace and random directions."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from gencore import pretrained, sefa
+from gencore.bench.registry import benchmark
+from gencore.recipes import stylegan_shapes
+
+#: a direction "moves one factor" when that factor takes at least this share of its change
+EXCLUSIVE = 0.7
+
+
+@benchmark("stylegan-shapes")
+def stylegan_quality() -> dict:
+    """Training time (from the manifest), Fréchet distance in the regressor's features and its floor,
+    and sampling speed of the shipped generator."""
+    g, entry = pretrained.load("stylegan-shapes"), pretrained.entry("stylegan-shapes")
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        g.sample(1000, seed=0)
+    return {
+        "train_steps": entry["steps"],
+        "train_wall_time_s": entry["wall_time_s"],
+        "train_machine": entry.get("device_name"),
+        "fd": round(stylegan_shapes.evaluate({"generator": g})["fd"], 3),
+        "fd_floor": round(stylegan_shapes.fd_floor(), 3),
+        "samples_per_s": round(1000 / (time.perf_counter() - t0), 1),
+    }
+
+
+@benchmark("sefa")
+def sefa_directions(k: int = 5, seeds=(0, 1, 2)) -> dict:
+    """How many of the top-k directions of SeFa, GANSpace and random move one factor with at least
+    70 % exclusivity, at a step of 2 sigma_w, for several draws of the 200 codes."""
+    g, reg = pretrained.load("stylegan-shapes"), pretrained.load("shapes-regressor")
+    alpha = 2 * sefa.w_spread(g)
+    candidates = {
+        "sefa": sefa.factorize(g.style_weights())[1][:k],
+        "ganspace": sefa.pca_directions(g)[1][:k],
+        "random": sefa.random_directions(k, g.config.w_dim, seed=0),
+    }
+    out: dict = {"alpha": round(alpha, 4)}
+    for method, dirs in candidates.items():
+        counts, factors = [], []
+        for seed in seeds:
+            rows = sefa.describe_directions(g, reg, dirs, alpha=alpha, seed=seed)
+            counts.append(sum(r["exclusivity"] >= EXCLUSIVE for r in rows))
+            factors.append([f"{r['moves most']} {r['exclusivity']:.2f}" for r in rows])
+        out[method] = {"exclusive_of_k": counts, "directions": factors}
+    return out

@@ -1,0 +1,167 @@
+"""Closed-form factorization of a generator's latent space (SeFa, Shen & Zhou 2021).
+
+A style-based generator turns its latent code ``w`` into each layer's style by
+an affine map ``s = A w + b``. Moving ``w`` along a unit direction ``n`` moves the
+styles by ``A n``; the directions that move them most solve
+
+    maximize  sum_i ||A n_i||^2   subject to  ||n_i|| = 1  (n_i orthonormal),
+
+whose Lagrangian ``sum_i ||A n_i||^2 - lambda_i (n_i^T n_i - 1)`` is stationary where
+``A^T A n_i = lambda_i n_i``: the optimum is the top-k eigenvectors of ``A^T A``, and the
+objective's value is the sum of the top-k eigenvalues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from gencore.data.shapes import FACTOR_RANGES, FACTORS
+
+
+def stack_weights(weights: Sequence[torch.Tensor], *, normalize: bool = True) -> torch.Tensor:
+    """Stack ``(out_j, in)`` weight matrices into ``A`` (sum out_j, in), float64.
+
+    ``normalize=True`` scales each row (one output unit's weight vector) to unit
+    length, as the official SeFa code does, so that no layer dominates by its scale.
+    """
+    if isinstance(weights, torch.Tensor):
+        weights = [weights]
+    if len(weights) == 0:
+        raise ValueError("factorize needs at least one weight matrix")
+    mats = []
+    for j, w in enumerate(weights):
+        w = torch.as_tensor(w).detach()
+        if w.ndim != 2:
+            raise ValueError(
+                f"weight {j} has shape {tuple(w.shape)}; pass nn.Linear weights of shape (out, in) "
+                "(for a convolution, reshape its weight to (out, in) first)"
+            )
+        mats.append(w.to("cpu", torch.float64))
+    widths = {m.shape[1] for m in mats}
+    if len(widths) != 1:
+        raise ValueError(f"weights map latent codes of different sizes {sorted(widths)}; they must share `in`")
+    a = torch.cat(mats)
+    if not torch.isfinite(a).all():
+        raise ValueError("weights contain NaN or infinity")
+    if normalize:
+        norms = a.norm(dim=1, keepdim=True)
+        if (norms == 0).any():
+            raise ValueError("a weight row is all zeros and cannot be normalized; pass normalize=False")
+        a = a / norms
+    return a
+
+
+def factorize(weights: Sequence[torch.Tensor], *, normalize: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eigenvalues (descending) and directions (rows, unit length) of ``A^T A``.
+
+    ``weights``: ``nn.Linear`` weights ``(out, in)`` that map the latent code to the
+    chosen layers' styles; they are stacked into ``A`` by :func:`stack_weights`.
+    Returns ``(eigenvalues (in,), directions (in, in))`` in float64 on the CPU;
+    ``directions[k]`` is the k-th direction, and ``||A directions[k]||^2 == eigenvalues[k]``.
+    """
+    a = stack_weights(weights, normalize=normalize)
+    eigenvalues, vectors = torch.linalg.eigh(a.T @ a)  # symmetric solver, ascending
+    order = torch.argsort(eigenvalues, descending=True)
+    directions = vectors[:, order].T.contiguous()
+    # fix each direction's sign (an eigenvector's sign is arbitrary): largest |component| positive
+    signs = torch.sign(directions.gather(1, directions.abs().argmax(1, keepdim=True)))
+    return eigenvalues[order].clamp_min(0.0), directions * signs
+
+
+def objective(weights: Sequence[torch.Tensor], directions: torch.Tensor, *, normalize: bool = True) -> float:
+    """``sum_i ||A n_i||^2`` for the rows ``n_i`` of ``directions`` (the quantity SeFa maximizes)."""
+    a = stack_weights(weights, normalize=normalize)
+    n = torch.as_tensor(directions, dtype=torch.float64).reshape(-1, a.shape[1])
+    return float((n @ a.T).pow(2).sum())
+
+
+def edit_styles(generator, w: torch.Tensor, direction: torch.Tensor, alpha, layers=None) -> torch.Tensor:
+    """ws (N, num_ws, w_dim) of ``w`` (N, w_dim) moved by ``alpha`` along ``direction`` in ``layers``
+    (indices of ws; all by default), the rest unchanged. ``alpha`` is a number or (N,)."""
+    ws = generator.broadcast(w).clone()
+    chosen = list(range(ws.shape[1])) if layers is None else list(layers)
+    step = torch.as_tensor(alpha, dtype=w.dtype, device=w.device).reshape(-1, 1, 1)
+    ws[:, chosen] = ws[:, chosen] + step * direction.to(w)[None, None]
+    return ws
+
+
+@torch.no_grad()
+def factor_changes(
+    generator, regressor, direction: torch.Tensor, *, alpha: float = 3.0, layers=None, n: int = 200, seed: int = 0
+) -> dict[str, float]:
+    """What moving along ``direction`` changes, read by the factor regressor.
+
+    For ``n`` codes w (truncation off, constant noise), renders w - alpha n and
+    w + alpha n and returns, per factor of ``gencore.data.shapes.FACTORS``, the mean
+    absolute change as a share of the factor's range (hue: along the circle, at
+    most half a turn), and ``shape``: the fraction of codes whose predicted shape
+    changes. Directions are in w-space (unit length).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    device = next(generator.parameters()).device
+    z = torch.randn(n, generator.config.z_dim, generator=gen).to(device)
+    w = generator.mapping(z)
+    out = []
+    for a in (-alpha, alpha):
+        images = generator.synthesis(edit_styles(generator, w, direction, a, layers), noise="const")
+        factors = regressor.factors(images).cpu()
+        out.append((factors, regressor(images)[1].argmax(1).cpu()))
+    (f0, s0), (f1, s1) = out
+    delta = (f1 - f0).abs()
+    delta[:, 0] = torch.minimum(delta[:, 0], 1.0 - delta[:, 0])  # hue is an angle (in turns)
+    spans = torch.tensor([FACTOR_RANGES[f][1] - FACTOR_RANGES[f][0] for f in FACTORS])
+    spans[0] = 0.5  # the largest hue change is half a turn
+    changes = {f: float(v) for f, v in zip(FACTORS, (delta / spans).mean(0), strict=True)}
+    changes["shape"] = float((s0 != s1).float().mean())
+    return changes
+
+
+def exclusivity(changes: dict[str, float]) -> tuple[str, float]:
+    """The factor a direction moves most and its share of all the change it makes."""
+    total = sum(changes.values())
+    top = max(changes, key=changes.get)
+    return top, (changes[top] / total if total > 0 else 0.0)
+
+
+@torch.no_grad()
+def pca_directions(generator, n: int = 10_000, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """GANSpace's directions (Härkönen et al., 2020): the principal axes of sampled w's.
+
+    Returns ``(variances (w_dim,), directions (w_dim, w_dim))``, descending, directions as rows.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, generator.config.z_dim, generator=gen).to(next(generator.parameters()).device)
+    w = generator.mapping(z).cpu().double()
+    w = w - w.mean(0)
+    values, vectors = torch.linalg.eigh(w.T @ w / (n - 1))
+    order = torch.argsort(values, descending=True)
+    return values[order], vectors[:, order].T.contiguous()
+
+
+def random_directions(k: int, dim: int, seed: int = 0) -> torch.Tensor:
+    """``k`` random unit directions (rows) in ``dim`` dimensions: the chance baseline."""
+    d = torch.randn(k, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return d / d.norm(dim=1, keepdim=True)
+
+
+def describe_directions(
+    generator, regressor, directions: torch.Tensor, *, alpha: float, layers=None, n: int = 200, seed: int = 0
+) -> list[dict]:
+    """For each direction (a row): the factor it moves most, its exclusivity and the total change
+    (:func:`factor_changes` with the same codes for every direction)."""
+    out = []
+    for d in directions:
+        changes = factor_changes(generator, regressor, d.float(), alpha=alpha, layers=layers, n=n, seed=seed)
+        factor, share = exclusivity(changes)
+        out.append({"moves most": factor, "exclusivity": share, "total change": sum(changes.values())})
+    return out
+
+
+@torch.no_grad()
+def w_spread(generator, n: int = 5000, seed: int = 1) -> float:
+    """sigma_w: the standard deviation of sampled codes w along a typical direction, sqrt(trace(Cov w) / dim)."""
+    z = torch.randn(n, generator.config.z_dim, generator=torch.Generator().manual_seed(seed))
+    w = generator.mapping(z.to(next(generator.parameters()).device))
+    return float(w.var(0).mean().sqrt())

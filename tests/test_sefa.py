@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+import torch
+
+from gencore import sefa
+
+
+def _weights(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    # three layers' affine maps from a 16-d latent code, with very different scales
+    return [torch.randn(24, 16, generator=g) * s for s in (0.1, 1.0, 5.0)]
+
+
+def test_directions_are_orthonormal_and_sorted():
+    values, directions = sefa.factorize(_weights())
+    assert values.shape == (16,) and directions.shape == (16, 16)
+    assert torch.allclose(directions @ directions.T, torch.eye(16, dtype=torch.float64), atol=1e-10)
+    assert torch.all(values[:-1] >= values[1:])
+
+
+def test_matches_numpy_svd_of_the_row_normalized_stack():
+    weights = _weights(1)
+    a = np.concatenate([w.numpy().astype(np.float64) for w in weights])
+    a /= np.linalg.norm(a, axis=1, keepdims=True)  # the official code's normalization
+    _, s, vt = np.linalg.svd(a)
+    values, directions = sefa.factorize(weights)
+    np.testing.assert_allclose(values.numpy(), s**2, rtol=1e-9)
+    # the top direction maximizes ||A n|| over unit n: it is the top right singular vector (up to sign)
+    assert abs(float(directions[0].numpy() @ vt[0])) == pytest.approx(1.0, abs=1e-9)
+    assert np.linalg.norm(a @ directions[0].numpy()) == pytest.approx(s[0], rel=1e-9)
+
+
+def test_top_k_objective_is_the_sum_of_the_top_k_eigenvalues_and_beats_other_frames():
+    weights = _weights(2)
+    values, directions = sefa.factorize(weights)
+    for k in (1, 3, 5):
+        assert sefa.objective(weights, directions[:k]) == pytest.approx(float(values[:k].sum()), rel=1e-9)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(20):  # any other orthonormal k-frame does worse
+        q, _ = torch.linalg.qr(torch.randn(16, 5, generator=g, dtype=torch.float64))
+        assert sefa.objective(weights, q.T) <= float(values[:5].sum()) + 1e-9
+
+
+def test_normalization_removes_each_layers_scale():
+    weights = _weights(3)
+    scaled = [w * 100.0 for w in weights]
+    v1, d1 = sefa.factorize(weights)
+    v2, d2 = sefa.factorize(scaled)
+    assert torch.allclose(v1, v2) and torch.allclose(d1, d2, atol=1e-5)  # float32 rounding of w * 100
+    raw, _ = sefa.factorize(weights, normalize=False)
+    assert raw[0] > 100 * v1[0]  # without it, the 5x layer dominates
+
+
+def test_accepts_linear_layers_weights_and_a_single_tensor():
+    layer = torch.nn.Linear(8, 12)
+    values, directions = sefa.factorize([layer.weight])
+    assert directions.shape == (8, 8) and not directions.requires_grad
+    values1, _ = sefa.factorize(layer.weight)
+    assert torch.equal(values, values1)
+
+
+def test_bad_input_says_what_to_pass():
+    with pytest.raises(ValueError, match="at least one"):
+        sefa.factorize([])
+    with pytest.raises(ValueError, match=r"shape \(out, in\)"):
+        sefa.factorize([torch.randn(2, 3, 4)])
+    with pytest.raises(ValueError, match="must share"):
+        sefa.factorize([torch.randn(4, 3), torch.randn(4, 5)])
+    with pytest.raises(ValueError, match="all zeros"):
+        sefa.factorize([torch.zeros(2, 3)])
+    with pytest.raises(ValueError, match="NaN"):
+        sefa.factorize([torch.full((2, 3), float("nan"))])
+
+
+def test_edits_move_only_the_chosen_layers_and_baselines_are_orthonormal():
+    from gencore.models.regressor import FactorRegressor
+    from gencore.models.stylegan import StyleGANConfig, StyleGenerator
+
+    g = StyleGenerator(StyleGANConfig(z_dim=8, w_dim=8, mapping_layers=2, channels=(8, 8, 4, 4)))
+    w = torch.randn(3, 8)
+    n = sefa.random_directions(1, 8)[0].float()
+    ws = sefa.edit_styles(g, w, n, torch.tensor([1.0, 2.0, -1.0]), layers=[0, 1])
+    assert torch.allclose(ws[:, 0] - w, torch.tensor([1.0, 2.0, -1.0])[:, None] * n)
+    assert torch.equal(ws[:, 2:], g.broadcast(w)[:, 2:])
+    values, directions = sefa.pca_directions(g, n=500)
+    assert torch.allclose(directions @ directions.T, torch.eye(8, dtype=torch.float64), atol=1e-10)
+    wn = g.mapping(torch.randn(500, 8, generator=torch.Generator().manual_seed(0))).detach().double().numpy()
+    np.testing.assert_allclose(values.numpy(), np.sort(np.linalg.eigvalsh(np.cov(wn.T)))[::-1], rtol=1e-6)
+    changes = sefa.factor_changes(g, FactorRegressor(width=4), directions[0].float(), n=8)
+    assert set(changes) == {"hue", "x", "y", "scale", "rotation", "background", "shape"}
+    assert all(0.0 <= v <= 1.0 + 1e-6 or k not in ("hue", "shape") for k, v in changes.items())
+
+
+def test_exclusivity_is_the_top_factors_share():
+    assert sefa.exclusivity({"hue": 0.3, "x": 0.1, "y": 0.0}) == ("hue", pytest.approx(0.75))
+    assert sefa.exclusivity({"hue": 0.0, "x": 0.0}) == ("hue", 0.0)

@@ -1,0 +1,168 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gencore import losses, models, sefa
+from gencore.models.stylegan import (
+    ModulatedConv2d,
+    StyleDiscriminator,
+    StyleGANConfig,
+    StyleGenerator,
+    demodulation,
+    minibatch_std,
+    mix_styles,
+)
+
+SMALL = StyleGANConfig(z_dim=8, w_dim=8, mapping_layers=2, channels=(8, 8, 4, 4))
+
+
+def test_shapes_and_the_number_of_styles():
+    g, d = StyleGenerator(SMALL), StyleDiscriminator(SMALL)
+    x = g(torch.randn(4, 8))
+    assert x.shape == (4, 3, 32, 32) and d(x).shape == (4,)
+    assert SMALL.num_ws == 8 and len(g.synthesis.layer_names()) == 8
+    assert g.synthesis.layer_names()[0] == "4x4 conv" and g.synthesis.layer_names()[-1] == "32x32 toRGB"
+    assert [w.shape for w in g.style_weights()] == [(8, 8)] * 4 + [(4, 8)] * 4  # (in_channels, w_dim)
+
+
+def test_demodulated_weights_have_unit_norm_per_output_channel_and_match_the_fused_convolution():
+    torch.manual_seed(0)
+    conv = ModulatedConv2d(5, 7, w_dim=6)
+    x, w = torch.randn(3, 5, 6, 6), torch.randn(3, 6)
+    styles = conv.affine(w)
+    weight = conv.weight * conv.weight_gain
+    # the papers' form: w' = s_i w_oik, w'' = w' / sqrt(sum_ik w'^2 + eps), one conv per example
+    w1 = weight[None] * styles[:, None, :, None, None]
+    w2 = w1 / (w1.pow(2).sum(dim=(2, 3, 4), keepdim=True) + 1e-8).sqrt()
+    assert torch.allclose(w2.pow(2).sum(dim=(2, 3, 4)), torch.ones(3, 7), atol=1e-6)
+    fused = torch.stack([F.conv2d(x[i : i + 1], w2[i], padding=1)[0] for i in range(3)])
+    assert torch.allclose(conv(x, w), fused, atol=1e-5)
+    assert torch.allclose(demodulation(weight, styles), w1.pow(2).sum(dim=(2, 3, 4)).add(1e-8).rsqrt(), rtol=1e-5)
+
+
+def test_truncation_and_the_running_average_of_w():
+    torch.manual_seed(1)
+    g = StyleGenerator(SMALL)
+    z = torch.randn(16, 8)
+    w = g.mapping(z, update_w_avg=True)
+    assert torch.allclose(g.mapping.w_avg, (1 - 0.995) * w.mean(0), atol=1e-7)  # from zero, one update
+    assert torch.allclose(g.mapping(z, psi=0.0), g.mapping.w_avg.expand(16, -1))
+    half = g.mapping(z, psi=0.5)
+    assert torch.allclose(half, g.mapping.w_avg + 0.5 * (g.mapping(z) - g.mapping.w_avg), atol=1e-6)
+
+
+def test_noise_inputs_start_silent_and_each_mode_does_what_it_says():
+    torch.manual_seed(2)
+    g = StyleGenerator(SMALL)
+    z = torch.randn(2, 8)
+    assert torch.equal(g(z, noise="random"), g(z, noise="none"))  # strengths start at 0
+    for layer in g.synthesis.layers:
+        layer.noise_strength.data.fill_(0.5)
+    assert not torch.allclose(g(z, noise="random"), g(z, noise="random"))
+    assert torch.equal(g(z, noise="const"), g(z, noise="const"))
+    assert not torch.allclose(g(z, noise="const"), g(z, noise="none"))
+    with pytest.raises(ValueError, match="noise must be"):
+        g(z, noise="off")
+
+
+def test_style_mixing_switches_to_the_second_code_after_one_random_layer():
+    torch.manual_seed(3)
+    g = StyleGenerator(SMALL)
+    z = torch.randn(64, 8)
+    w = g.mapping(z)
+    plain = mix_styles(g, z, prob=0.0)
+    assert torch.allclose(plain, w[:, None].expand(-1, 8, -1))
+    ws = mix_styles(g, z, prob=1.0, generator_rng=torch.Generator().manual_seed(0))
+    same = torch.isclose(ws, w[:, None], atol=1e-6).all(-1)  # (64, 8): layer still reads the first w
+    cutoffs = same.sum(1)
+    assert torch.all(same == (torch.arange(8)[None] < cutoffs[:, None]))  # a prefix, then the other code
+    assert cutoffs.min() >= 1 and cutoffs.max() <= 7 and len(set(cutoffs.tolist())) > 3
+
+
+def test_sample_is_seeded_and_sefa_factorizes_the_style_maps():
+    g = StyleGenerator(SMALL)
+    assert torch.equal(g.sample(5, seed=0), g.sample(5, seed=0))
+    values, directions = sefa.factorize(g.style_weights())
+    assert directions.shape == (8, 8) and values[0] >= values[-1]
+    values4, _ = sefa.factorize(g.style_weights([0, 1, 2]))
+    assert values4.shape == (8,)
+
+
+def test_minibatch_std_and_the_discriminator_check_their_input():
+    x = torch.randn(8, 3, 4, 4)
+    y = minibatch_std(x, 4)
+    assert y.shape == (8, 4, 4, 4)
+    expected = x.reshape(4, 2, 3, 4, 4).std(0, unbiased=False).mean(dim=(1, 2, 3))
+    assert torch.allclose(y[:2, 3, 0, 0], expected, atol=1e-5)
+    with pytest.raises(ValueError, match="divisible by 4"):
+        minibatch_std(torch.randn(6, 3, 4, 4), 4)
+    with pytest.raises(ValueError, match=r"\(N, 3, 32, 32\)"):
+        StyleDiscriminator(SMALL)(torch.randn(4, 1, 28, 28))
+    with pytest.raises(ValueError, match=r"z must have shape \(N, 8\)"):
+        StyleGenerator(SMALL)(torch.randn(4, 7))
+
+
+def test_build_round_trips_the_config_and_weights():
+    g = StyleGenerator(SMALL)
+    config = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(SMALL).items()}
+    h = models.build("stylegan-generator", config)
+    h.load_state_dict(g.state_dict())
+    z = torch.randn(2, 8)
+    assert torch.equal(g(z, noise="const"), h(z, noise="const"))
+    assert isinstance(models.build("stylegan-discriminator", config), StyleDiscriminator)
+
+
+def test_r1_penalty_is_the_squared_gradient_norm_on_real_data():
+    a = torch.randn(3, 4, 4)
+    linear = lambda x: (x * a).flatten(1).sum(1)  # noqa: E731 (gradient a everywhere)
+    penalty = losses.r1_penalty(linear, torch.randn(5, 3, 4, 4))
+    assert penalty.item() == pytest.approx(a.pow(2).sum().item(), rel=1e-6)
+    d = StyleDiscriminator(SMALL)
+    penalty = losses.r1_penalty(d, torch.randn(4, 3, 32, 32))
+    penalty.backward()
+    assert d.from_rgb.weight.grad is not None
+    with pytest.raises(ValueError, match="non-empty floating-point"):
+        losses.r1_penalty(d, torch.zeros(0, 3, 32, 32))
+
+
+def test_the_recipe_trains_with_ema_lazy_r1_and_mixing_and_keeps_its_parts():
+    from gencore.recipes import train_recipe
+
+    tiny = {"z_dim": 8, "w_dim": 8, "mapping_layers": 2, "channels": [8, 8, 4, 4], "images": 64, "batch_size": 8}
+    run = train_recipe("stylegan-shapes", steps=3, r1_every=2, **tiny)
+    h = run.history
+    assert set(run.parts) == {"generator", "discriminator"}
+    assert len(h.losses["d_loss"]) == 3 and len(h.losses["g_loss"]) == 3
+    assert len(h.losses["r1"]) == 2  # steps 0 and 2
+    assert run.main.mapping.w_avg.abs().sum() > 0  # the running mean of w was tracked and copied to the EMA
+    assert run.main.sample(4, seed=0).shape == (4, 3, 32, 32)
+
+
+def test_the_factor_regressor_reads_back_its_own_targets():
+    from gencore.data.shapes import sample_factors
+    from gencore.models.regressor import FactorRegressor, targets
+
+    _, f = sample_factors(50, seed=0)
+    reg = FactorRegressor(width=4)
+    with torch.no_grad():
+        reg.head.weight.zero_()
+        reg.head.bias.zero_()
+    x = torch.zeros(50, 3, 32, 32)
+    reg.head.bias.data[:7] = targets(f[:1])[0]  # a constant prediction: the first factors
+    assert torch.allclose(reg.factors(x)[0], f[0], atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:Fréchet distance from 16")
+def test_chapter_measurements_on_a_small_generator():
+    from gencore.recipes import stylegan_shapes as sg
+
+    torch.manual_seed(0)
+    g = StyleGenerator(StyleGANConfig(z_dim=8, w_dim=8, mapping_layers=2, channels=(8, 8, 4, 4))).eval()
+    g.mapping(torch.randn(64, 8), update_w_avg=True)
+    trade = sg.truncation_tradeoff(g, [0.0, 1.0], n=16)
+    assert trade["diversity"][0] == pytest.approx(0.0, abs=1e-5) and trade["diversity"][1] > 0
+    follow = sg.style_mixing_sources(g, cut=8, n=16)  # every layer from A: the mix is A
+    assert all(follow[f] == 1.0 for f in ("x", "y", "scale", "background"))
+    assert sg.path_lengths(g, "w", n=8).shape == (8,)
+    with pytest.raises(ValueError, match="'z' or 'w'"):
+        sg.path_lengths(g, "s", n=8)
