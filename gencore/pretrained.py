@@ -94,7 +94,8 @@ def parts(name: str) -> list[str]:
 def load(name: str, part: str | None = None, device: torch.device | str | None = None) -> torch.nn.Module:
     """Part ``part`` (default: the main part) of shipped model ``name`` with its weights, in eval mode.
 
-    Every generative main part returned has ``.sample(n, *, seed=None)``.
+    Every main part that generates from noise (VAE, GAN and StyleGAN generators) has
+    ``.sample(n, *, seed=None)``; a translator (CycleGAN's ``G_AB``) maps images to images instead.
     """
     e = entry(name)
     part = e["main"] if part is None else part
