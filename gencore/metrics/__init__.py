@@ -5,7 +5,8 @@
   ``frechet_distance``, ``critic_gap``);
 - :mod:`~gencore.metrics.images`: with the shipped domain classifier (``fid``,
   ``inception_score``, ``perceptual_path_length``, ``class_histogram``...) and
-  ``laplacian_sharpness``.
+  ``laplacian_sharpness``;
+- :mod:`~gencore.metrics.manifolds`: improved ``precision_recall`` with k-NN manifolds in feature space.
 """
 
 from gencore.metrics.coverage import mode_coverage
@@ -16,6 +17,7 @@ from gencore.metrics.images import (
     fid,
     fid_infinity,
     fid_versus_n,
+    image_precision_recall,
     inception_score,
     kl_from_uniform,
     laplacian_sharpness,
@@ -23,6 +25,7 @@ from gencore.metrics.images import (
     perceptual_path_length,
     sample_summary,
 )
+from gencore.metrics.manifolds import PrecisionRecall, knn_radii, manifold_membership, precision_recall
 
 __all__ = [
     "mode_coverage",
@@ -40,4 +43,9 @@ __all__ = [
     "sample_summary",
     "fid_versus_n",
     "fid_infinity",
+    "precision_recall",
+    "image_precision_recall",
+    "knn_radii",
+    "manifold_membership",
+    "PrecisionRecall",
 ]
