@@ -20,6 +20,7 @@ that the whole budget goes to training::
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 
@@ -113,4 +114,5 @@ def cpu_budget(budget: float = 600.0, models: Sequence[str] = GAN_RECIPES, seed:
     for name in models:
         print(f"training {name} for {budget:g} CPU seconds on one thread", flush=True)
         rows[name] = budget_run(name, budget, clf, ref, seed=seed)
+        print(json.dumps(rows[name]), flush=True)  # each row as soon as it is measured
     return {"budget_cpu_s": budget, "machine": {**machine(), "threads": 1}, "rows": rows}
