@@ -29,6 +29,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    return value
+
+
 def _entry(run, metrics: dict, files: dict[str, tuple[str, str, str]], measured_with: dict) -> dict:
     """The manifest entry of a trained run; ``files``: part -> (file name, sha256, tensors sha256)."""
     import gencore
@@ -113,6 +123,7 @@ def _bench(args: argparse.Namespace) -> int:
         "methods": args.methods,
         "mixtures": args.mixtures,
         "ship": args.ship,
+        "budget": args.budget,
     }
     return bench.main(args.names, chapters=args.chapters, skip_chapters=args.no_chapters, out=args.out, options=options)
 
@@ -151,6 +162,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--methods", nargs="+", choices=list(toygan.METHODS), default=None, help="mode-collapse methods")
     b.add_argument("--mixtures", nargs="+", choices=["ring8", "grid25"], default=None, help="mode-collapse mixtures")
     b.add_argument("--ship", action="store_true", help="mode-collapse: replace the shipped results file")
+    b.add_argument("--budget", type=_positive_float, default=None, help="cpu-budget: CPU seconds per recipe (600)")
     b.add_argument("--out", default="_build/bench.json")
     b.set_defaults(func=_bench)
     sub.add_parser("list", help="list data sets, recipes, shipped models and benchmarks").set_defaults(func=_list)

@@ -94,3 +94,27 @@ def test_bad_arguments():
         train([], iter([]), 1)
     with pytest.raises(KeyError, match="no values logged"):
         History().last("loss")
+
+
+def test_stop_ends_a_run_cleanly_with_the_end_of_run_evaluation_and_snapshot():
+    model, phase, batches = _linear_problem()
+    seen = []
+
+    def stop(step):
+        seen.append(step)
+        return step >= 13
+
+    h = train(
+        [phase],
+        batches,
+        100,
+        progress=False,
+        evaluate=lambda: {"w": model.weight.item()},
+        eval_every=10,
+        snapshot=lambda: model.weight.item(),
+        snapshot_every=5,
+        stop=stop,
+    )
+    assert seen == list(range(1, 14)) and h.completed_steps == 13 and not h.interrupted
+    assert [s for s, _ in h.evals["w"]] == [10, 13] and [s for s, _ in h.snapshots] == [0, 5, 10, 13]
+    assert train([phase], batches, 5, progress=False, history=h, stop=lambda s: False).completed_steps == 18

@@ -8,6 +8,7 @@
   ``laplacian_sharpness``;
 - :mod:`~gencore.metrics.translation`: of an unpaired translation (``label_preservation``,
   ``cycle_error``, ``confusion``).
+- :mod:`~gencore.metrics.manifolds`: improved ``precision_recall`` with k-NN manifolds in feature space.
 """
 
 from gencore.metrics.coverage import mode_coverage
@@ -18,6 +19,7 @@ from gencore.metrics.images import (
     fid,
     fid_infinity,
     fid_versus_n,
+    image_precision_recall,
     inception_score,
     kl_from_uniform,
     laplacian_sharpness,
@@ -25,6 +27,7 @@ from gencore.metrics.images import (
     perceptual_path_length,
     sample_summary,
 )
+from gencore.metrics.manifolds import PrecisionRecall, knn_radii, manifold_membership, precision_recall
 from gencore.metrics.translation import confusion, cycle_error, label_preservation, translate
 
 __all__ = [
@@ -47,4 +50,9 @@ __all__ = [
     "cycle_error",
     "confusion",
     "translate",
+    "precision_recall",
+    "image_precision_recall",
+    "knn_radii",
+    "manifold_membership",
+    "PrecisionRecall",
 ]

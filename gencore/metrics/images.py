@@ -28,6 +28,7 @@ import gencore
 from gencore.latent import slerp
 from gencore.metrics.arrays import points as _points
 from gencore.metrics.distances import frechet_distance
+from gencore.metrics.manifolds import PrecisionRecall, precision_recall
 
 
 def laplacian_sharpness(images: torch.Tensor) -> torch.Tensor:
@@ -66,6 +67,14 @@ def fid(images: torch.Tensor, reference_features, classifier, batch_size: int = 
     compute the reference features once with the same classifier and reuse them.
     """
     return frechet_distance(classifier_outputs(classifier, images, batch_size)[0], reference_features)
+
+
+def image_precision_recall(
+    images: torch.Tensor, reference_features, classifier, k: int = 3, batch_size: int = 500
+) -> PrecisionRecall:
+    """Improved precision and recall (Eq. (ev-pr)) of ``images`` (N, 1, 28, 28) in [-1, 1] against
+    ``reference_features`` (M, d) of real images, in the ``classifier``'s features, called like :func:`fid`."""
+    return precision_recall(reference_features, classifier_outputs(classifier, images, batch_size)[0], k=k)
 
 
 def inception_score(probs, splits: int = 10) -> tuple[float, float]:

@@ -25,7 +25,7 @@ class Recipe:
     and any other a recipe needs. ``parts(config)`` names each part's architecture
     and its model config ``{part: (arch, config)}``; ``main`` is the part that
     ``gencore.pretrained.load(name)`` returns. ``fit(parts, config, progress, **train_options)``
-    trains the parts in place and returns the history (``train_options`` such as
+    trains the parts in place and returns the history (``train_options`` such as ``stop`` or
     ``snapshot``/``snapshot_every`` go to :func:`gencore.train.train`); ``evaluate(parts)`` measures
     them. ``measured_with`` names the shipped models ``evaluate`` uses (e.g. the
     classifier behind FID): they are trained first, and the manifest records which
@@ -129,6 +129,7 @@ def train_recipe(
     progress: bool | None = None,
     snapshot: Callable[[dict[str, torch.nn.Module]], object] | None = None,
     snapshot_every: int = 0,
+    stop: Callable[[int], bool] | None = None,
     **overrides,
 ) -> Run:
     """Train recipe ``name`` from scratch, with ``overrides`` of its settings; returns a :class:`Run`.
@@ -136,7 +137,9 @@ def train_recipe(
     Example: ``train_recipe("vae-mnist", beta=0.1, steps=2000)``,
     ``train_recipe("dcgan-mnist", width=16, steps=300)``. ``snapshot(parts)`` runs
     every ``snapshot_every`` steps (and at steps 0 and the last); its values are in
-    ``run.history.snapshots``, e.g. for a slider over training.
+    ``run.history.snapshots``, e.g. for a slider over training. ``stop(step) -> bool``
+    ends training early when it returns true (see :func:`gencore.train.train`);
+    ``run.history.completed_steps`` says how many steps were made.
     """
     r = recipe(name)
     config = with_overrides(name, r.config, overrides)
@@ -148,6 +151,8 @@ def train_recipe(
     gencore.seed(seed)
     parts = {p: m.to(gencore.device()) for p, m in r.build(config).items()}
     options = {"snapshot": (lambda: snapshot(parts)), "snapshot_every": snapshot_every} if snapshot else {}
+    if stop is not None:
+        options["stop"] = stop
     history = r.fit(parts, config, progress, **options)
     for m in parts.values():
         m.eval()

@@ -107,6 +107,7 @@ def train(
     checkpoint_every: int = 0,
     progress: bool | None = None,
     history: History | None = None,
+    stop: Callable[[int], bool] | None = None,
 ) -> History:
     """Run ``steps`` steps of the ``phases`` on batches drawn from ``batches``.
 
@@ -116,6 +117,10 @@ def train(
     ``snapshot() -> anything`` every ``snapshot_every`` steps (also at step 0
     and at the end), e.g. samples for a slider over training;
     ``checkpoint(step)`` every ``checkpoint_every`` steps and at the end.
+    ``stop(step) -> bool`` runs after each step (after the hooks, evaluation,
+    snapshot and checkpoint of that step); when it returns true the run ends
+    there as if ``steps`` were done (the end-of-run evaluation, snapshot and
+    checkpoint follow), e.g. at a budget of CPU seconds (``gencore.bench.cpu_budget``).
     Pass ``history`` to continue a run. Raises :class:`TrainingDiverged` on a
     NaN/inf loss or when a model raises ``FloatingPointError``; on Ctrl-C
     returns the history with ``interrupted=True``.
@@ -167,6 +172,8 @@ def train(
             bar.update(1)
             if show and step % 10 == 0:
                 bar.set_postfix({k: f"{v:.3g}" for k, v in values.items()})
+            if stop is not None and stop(step):
+                break
     except KeyboardInterrupt:
         history.interrupted = True
         print(
