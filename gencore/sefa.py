@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import torch
 
-from gencore.data.shapes import FACTOR_RANGES, FACTORS
+from gencore.data.shapes import FACTORS, factor_distance
 
 
 def stack_weights(weights: Sequence[torch.Tensor], *, normalize: bool = True) -> torch.Tensor:
@@ -109,11 +109,8 @@ def factor_changes(
         factors = regressor.factors(images).cpu()
         out.append((factors, regressor(images)[1].argmax(1).cpu()))
     (f0, s0), (f1, s1) = out
-    delta = (f1 - f0).abs()
-    delta[:, 0] = torch.minimum(delta[:, 0], 1.0 - delta[:, 0])  # hue is an angle (in turns)
-    spans = torch.tensor([FACTOR_RANGES[f][1] - FACTOR_RANGES[f][0] for f in FACTORS])
-    spans[0] = 0.5  # the largest hue change is half a turn
-    changes = {f: float(v) for f, v in zip(FACTORS, (delta / spans).mean(0), strict=True)}
+    change = factor_distance(f1, f0).mean(0)
+    changes = {f: float(v) for f, v in zip(FACTORS, change, strict=True)}
     changes["shape"] = float((s0 != s1).float().mean())
     return changes
 

@@ -59,3 +59,10 @@ def test_bad_arguments_are_named():
         data.load("shapes", n=5, split="test")
     with pytest.raises(ValueError, match=r"\(N, 6\)"):
         shapes.render(torch.tensor([0]), torch.zeros(1, 5))
+
+
+def test_factor_distance_takes_hue_around_the_circle_and_scales_by_range():
+    a = torch.tensor([[0.95, 0.0, 0.0, 0.3, -30.0, 0.0]])
+    b = torch.tensor([[0.05, 0.3, -0.3, 0.5, 30.0, 0.25]])
+    d = shapes.factor_distance(a, b)[0]
+    assert d.tolist() == pytest.approx([0.2, 0.5, 0.5, 1.0, 1.0, 0.5])

@@ -89,6 +89,18 @@ def render(shape: torch.Tensor, factors: torch.Tensor, size: int = SIZE) -> torc
     return (image * 2.0 - 1.0).float()
 
 
+def factor_spans() -> torch.Tensor:
+    """The width of each factor's range, in :data:`FACTORS` order (hue: half a turn, its largest change)."""
+    return torch.tensor([0.5] + [FACTOR_RANGES[f][1] - FACTOR_RANGES[f][0] for f in FACTORS[1:]])
+
+
+def factor_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """|a - b| per factor (N, 6) as a share of :func:`factor_spans`; hue along the circle."""
+    d = (a - b).abs()
+    d[:, 0] = torch.minimum(d[:, 0], 1.0 - d[:, 0])  # hue is an angle, in turns
+    return d / factor_spans()
+
+
 def sample_factors(n: int, seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` shapes (N,) and factors (N, 6), uniform on :data:`FACTOR_RANGES`."""
     gen = rng(seed)

@@ -15,7 +15,7 @@ import torch
 
 import gencore
 from gencore import data, metrics, pretrained
-from gencore.data.shapes import FACTOR_RANGES, FACTORS
+from gencore.data.shapes import FACTORS, factor_distance, factor_spans
 from gencore.latent import slerp
 from gencore.recipes.base import Recipe, register
 from gencore.train import EMA, History, lazy_adam, stylegan_phases, train
@@ -126,14 +126,6 @@ def _codes(generator, n: int, seed: int) -> torch.Tensor:
     return torch.randn(n, generator.config.z_dim, generator=gencore.rng(seed)).to(dev)
 
 
-def factor_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """|a - b| per factor (N, 6), as a share of each factor's range; hue along the circle (half a turn = 1)."""
-    d = (a - b).abs()
-    d[:, 0] = torch.minimum(d[:, 0], 1.0 - d[:, 0])
-    spans = torch.tensor([0.5] + [FACTOR_RANGES[f][1] - FACTOR_RANGES[f][0] for f in FACTORS[1:]])
-    return d / spans
-
-
 @torch.no_grad()
 def style_mixing_sources(generator, cut: int, n: int = 500, seed: int = 0) -> dict[str, float]:
     """Which source each factor follows when the layers before ``cut`` read w_A and the rest w_B.
@@ -165,7 +157,7 @@ def truncation_tradeoff(generator, psis, n: int = 1000, seed: int = 0) -> dict[s
     confidence: the regressor's mean top shape probability.
     """
     reg, z = regressor(), _codes(generator, n, seed)
-    spans = torch.tensor([FACTOR_RANGES[f][1] - FACTOR_RANGES[f][0] for f in FACTORS[1:]])
+    spans = factor_spans()[1:]
     out: dict[str, list[float]] = {"psi": [], "fd": [], "diversity": [], "confidence": []}
     for psi in psis:
         x = generator(z, psi=float(psi), noise="const").cpu()
