@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import torch
 
-from gencore.data.shapes import FACTORS, factor_distance
+from gencore.data.shapes import FACTORS, SHAPES, factor_distance
 
 
 def stack_weights(weights: Sequence[torch.Tensor], *, normalize: bool = True) -> torch.Tensor:
@@ -97,7 +97,9 @@ def factor_changes(
     w + alpha n and returns, per factor of ``gencore.data.shapes.FACTORS``, the mean
     absolute change as a share of the factor's range (hue: along the circle, at
     most half a turn), and ``shape``: the fraction of codes whose predicted shape
-    changes. Directions are in w-space (unit length).
+    changes. Rotation counts only codes that are not a circle at either end (a
+    circle's rotation is not a property of the image). Directions are in w-space
+    (unit length).
     """
     gen = torch.Generator().manual_seed(seed)
     device = next(generator.parameters()).device
@@ -109,7 +111,13 @@ def factor_changes(
         factors = regressor.factors(images).cpu()
         out.append((factors, regressor(images)[1].argmax(1).cpu()))
     (f0, s0), (f1, s1) = out
-    change = factor_distance(f1, f0).mean(0)
+    distance = factor_distance(f1, f0)
+    change = distance.mean(0)
+    # a circle has no rotation: its reading is noise, so rotation is averaged over the
+    # codes that are not a circle at either end (0 if every one is)
+    angular = (s0 != SHAPES.index("circle")) & (s1 != SHAPES.index("circle"))
+    rot = FACTORS.index("rotation")
+    change[rot] = distance[angular, rot].mean() if angular.any() else 0.0
     changes = {f: float(v) for f, v in zip(FACTORS, change, strict=True)}
     changes["shape"] = float((s0 != s1).float().mean())
     return changes

@@ -94,3 +94,35 @@ def test_edits_move_only_the_chosen_layers_and_baselines_are_orthonormal():
 def test_exclusivity_is_the_top_factors_share():
     assert sefa.exclusivity({"hue": 0.3, "x": 0.1, "y": 0.0}) == ("hue", pytest.approx(0.75))
     assert sefa.exclusivity({"hue": 0.0, "x": 0.0}) == ("hue", 0.0)
+
+
+def test_a_circles_rotation_reading_does_not_count_as_change():
+    from gencore.data.shapes import FACTORS
+    from gencore.models.stylegan import StyleGANConfig, StyleGenerator
+
+    g = StyleGenerator(StyleGANConfig(z_dim=8, w_dim=8, mapping_layers=2, channels=(8, 8, 4, 4)))
+    circle_first = torch.tensor([0, 0, 1, 2])  # the shapes it reads: two circles, a square, a triangle
+
+    class Reader(torch.nn.Module):
+        """Reads every factor as 0 except rotation, a different random value for every image."""
+
+        def factors(self, images):
+            f = torch.zeros(len(images), len(FACTORS))
+            f[:, FACTORS.index("rotation")] = torch.rand(len(images)) * 60 - 30
+            return f
+
+        def forward(self, images):
+            logits = torch.nn.functional.one_hot(circle_first, 3).float()
+            return None, logits
+
+    n = sefa.random_directions(1, 8)[0].float()
+    g.eval()
+    changes = sefa.factor_changes(g, Reader(), n, n=4)
+    assert changes["shape"] == 0.0 and changes["hue"] == 0.0
+    assert 0.0 < changes["rotation"] <= 1.0  # from the square and the triangle only
+
+    class Circles(Reader):
+        def forward(self, images):
+            return None, torch.nn.functional.one_hot(torch.zeros(len(images), dtype=torch.long), 3).float()
+
+    assert sefa.factor_changes(g, Circles(), n, n=4)["rotation"] == 0.0
