@@ -96,10 +96,11 @@ def factor_changes(
     For ``n`` codes w (truncation off, constant noise), renders w - alpha n and
     w + alpha n and returns, per factor of ``gencore.data.shapes.FACTORS``, the mean
     absolute change as a share of the factor's range (hue: along the circle, at
-    most half a turn), and ``shape``: the fraction of codes whose predicted shape
-    changes. Rotation counts only codes that are not a circle at either end (a
-    circle's rotation is not a property of the image). Directions are in w-space
-    (unit length).
+    most half a turn), and ``shape``: the mean total-variation distance between the
+    regressor's shape probabilities at the two ends (1 for a sure flip, small for a
+    wobble of an ambiguous blob's reading). Rotation counts only codes that are not
+    a circle at either end (a circle's rotation is not a property of the image).
+    Directions are in w-space (unit length).
     """
     gen = torch.Generator().manual_seed(seed)
     device = next(generator.parameters()).device
@@ -109,8 +110,9 @@ def factor_changes(
     for a in (-alpha, alpha):
         images = generator.synthesis(edit_styles(generator, w, direction, a, layers), noise="const")
         factors = regressor.factors(images).cpu()
-        out.append((factors, regressor(images)[1].argmax(1).cpu()))
-    (f0, s0), (f1, s1) = out
+        out.append((factors, torch.softmax(regressor(images)[1], 1).cpu()))
+    (f0, p0), (f1, p1) = out
+    s0, s1 = p0.argmax(1), p1.argmax(1)
     distance = factor_distance(f1, f0)
     change = distance.mean(0)
     # a circle has no rotation: its reading is noise, so rotation is averaged over the
@@ -119,7 +121,7 @@ def factor_changes(
     rot = FACTORS.index("rotation")
     change[rot] = distance[angular, rot].mean() if angular.any() else 0.0
     changes = {f: float(v) for f, v in zip(FACTORS, change, strict=True)}
-    changes["shape"] = float((s0 != s1).float().mean())
+    changes["shape"] = float(0.5 * (p1 - p0).abs().sum(1).mean())
     return changes
 
 

@@ -95,7 +95,7 @@ register(
             "optim": {"lr": 0.0025, "betas": [0.0, 0.99]},
             "train": {
                 "batch_size": 32,
-                "steps": 5000,
+                "steps": 9000,
                 "images": 20_000,
                 "r1_gamma": 0.01,
                 "r1_every": 16,
