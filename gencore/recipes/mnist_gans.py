@@ -139,7 +139,6 @@ register_gan(
             "n_critic": 1,
             "batch_size": 128,
             "steps": 4000,
-            "ema_decay": 0.0,
             "eval_every": 250,
             "seed": 0,
         },
