@@ -45,3 +45,22 @@ def test_wrong_shapes_are_clear_errors():
     with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
         MNISTClassifier().features(torch.zeros(2, 784))
     assert DCGANConfig().latent_dim == 64
+
+
+def test_the_gan_recipes_ship_the_ema_of_the_generator_when_asked():
+    import gencore
+    from gencore.recipes import recipe, train_recipe, with_overrides
+
+    small = {"steps": 1, "width": 8, "batch_size": 8, "n_critic": 1, "eval_every": 0}
+    plain = train_recipe("wgan-gp-mnist", ema_decay=0.0, progress=False, **small)
+    averaged = train_recipe("wgan-gp-mnist", ema_decay=0.9, progress=False, **small)
+    # the same training (the EMA draws no random numbers): the same critic
+    for a, b in zip(plain.parts["critic"].parameters(), averaged.parts["critic"].parameters()):
+        assert torch.equal(a, b)
+    # after one step the EMA keeps min(0.9, 1/10) of the initial weights (gencore.train.EMA)
+    gencore.seed(0)
+    config = with_overrides("wgan-gp-mnist", recipe("wgan-gp-mnist").config, small)
+    start = recipe("wgan-gp-mnist").build(config)["generator"]
+    for p0, p1, avg in zip(start.parameters(), plain.main.parameters(), averaged.main.parameters()):
+        assert torch.allclose(avg, 0.1 * p0 + 0.9 * p1, atol=1e-6)
+    assert not torch.allclose(averaged.main.net[-2].weight, plain.main.net[-2].weight)
