@@ -63,4 +63,9 @@ def test_the_gan_recipes_ship_the_ema_of_the_generator_when_asked():
     start = recipe("wgan-gp-mnist").build(config)["generator"]
     for p0, p1, avg in zip(start.parameters(), plain.main.parameters(), averaged.main.parameters()):
         assert torch.allclose(avg, 0.1 * p0 + 0.9 * p1, atol=1e-6)
+    # so are the batch-norm statistics, which belong to the weights they were measured with
+    for name, b0 in start.named_buffers():
+        if b0.is_floating_point():
+            b1, avg = plain.main.get_buffer(name), averaged.main.get_buffer(name)
+            assert torch.allclose(avg, 0.1 * b0 + 0.9 * b1, atol=1e-6), name
     assert not torch.allclose(averaged.main.net[-2].weight, plain.main.net[-2].weight)

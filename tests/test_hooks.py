@@ -38,6 +38,19 @@ def test_ema_copies_buffers():
     assert torch.equal(ema.average.running_mean, net.running_mean)
 
 
+def test_ema_can_average_batch_norm_statistics_with_the_weights():
+    net = torch.nn.BatchNorm1d(3)
+    ema = EMA(net, 0.5, warmup=False, buffers="average")
+    net.train()(torch.randn(16, 3) + 5)  # running mean 0 -> about 0.5 (momentum 0.1)
+    ema(1)
+    # floating buffers move halfway; the step counter is copied
+    assert torch.allclose(ema.average.running_mean, 0.5 * net.running_mean)
+    assert torch.allclose(ema.average.running_var, 0.5 * (1 + net.running_var))
+    assert ema.average.num_batches_tracked.item() == 1
+    with pytest.raises(ValueError, match="'copy' or 'average'"):
+        EMA(net, 0.5, buffers="mean")
+
+
 def test_learning_rate_is_constant_then_decays_linearly_to_zero():
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
     hook = LinearDecay([opt], total_steps=10, decay_from=0.5)

@@ -74,7 +74,8 @@ def fit(parts: dict, config: dict, progress: bool | None = None, **train_options
     opt, tr = config["optim"], config["train"]
     decay = tr.get("ema_decay", 0.0)
     generator = copy.deepcopy(shipped) if decay else shipped  # the one that trains (no random draws)
-    ema = EMA(generator, decay=decay) if decay else None
+    # batch-norm statistics are averaged with the weights they describe
+    ema = EMA(generator, decay=decay, buffers="average") if decay else None
     sampled = ema.average if ema else generator  # what ships, and what the curves measure
     betas = tuple(opt["betas"])
     opt_g = torch.optim.Adam(generator.parameters(), lr=opt["lr"], betas=betas)

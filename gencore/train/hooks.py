@@ -26,14 +26,27 @@ class EMA:
     t counts the updates made so far. The warm-up gives a short memory early on, so
     that the random initial weights fade out even in a run of a few hundred steps;
     after it the memory is about 1/(1 − decay) steps. ``warmup=False`` uses β_t = decay.
-    ``average`` is a frozen copy of ``module`` (same class, eval-ready); buffers
-    (e.g. batch-norm statistics) are copied from ``module`` at every update.
+    ``average`` is a frozen copy of ``module`` (same class, eval-ready).
+
+    ``buffers`` says what the average's buffers hold. ``"copy"`` (the default) copies
+    them from ``module`` at every update: right for statistics the trained module
+    keeps about its inputs (StyleGAN's running mean of w). ``"average"`` gives the
+    floating-point buffers the same moving average as the weights (integer ones, such
+    as batch norm's step counter, are copied): right for batch-norm running
+    statistics, which describe the activations of the weights they were measured
+    with. Copied statistics of the latest weights do not match the averaged weights,
+    so an averaged generator with batch norm then samples from shifted activations.
     """
 
-    def __init__(self, module: torch.nn.Module, decay: float = 0.999, *, warmup: bool = True):
+    def __init__(
+        self, module: torch.nn.Module, decay: float = 0.999, *, warmup: bool = True, buffers: str = "copy"
+    ):
         if not 0.0 < decay < 1.0:
             raise ValueError(f"EMA decay must be in (0, 1), got {decay!r}")
+        if buffers not in ("copy", "average"):
+            raise ValueError(f"EMA buffers must be 'copy' or 'average', got {buffers!r}")
         self.module, self.decay, self.warmup, self.updates = module, decay, warmup, 0
+        self.buffers = buffers
         self.average = copy.deepcopy(module).requires_grad_(False)
 
     def beta(self) -> float:
@@ -47,7 +60,10 @@ class EMA:
         for p_avg, p in zip(self.average.parameters(), self.module.parameters(), strict=True):
             p_avg.lerp_(p, 1.0 - beta)
         for b_avg, b in zip(self.average.buffers(), self.module.buffers(), strict=True):
-            b_avg.copy_(b)
+            if self.buffers == "average" and b.is_floating_point():
+                b_avg.lerp_(b, 1.0 - beta)
+            else:
+                b_avg.copy_(b)
 
 
 class LinearDecay:
