@@ -38,9 +38,7 @@ class EMA:
     so an averaged generator with batch norm then samples from shifted activations.
     """
 
-    def __init__(
-        self, module: torch.nn.Module, decay: float = 0.999, *, warmup: bool = True, buffers: str = "copy"
-    ):
+    def __init__(self, module: torch.nn.Module, decay: float = 0.999, *, warmup: bool = True, buffers: str = "copy"):
         if not 0.0 < decay < 1.0:
             raise ValueError(f"EMA decay must be in (0, 1), got {decay!r}")
         if buffers not in ("copy", "average"):
