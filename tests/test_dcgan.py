@@ -69,3 +69,18 @@ def test_the_gan_recipes_ship_the_ema_of_the_generator_when_asked():
             b1, avg = plain.main.get_buffer(name), averaged.main.get_buffer(name)
             assert torch.allclose(avg, 0.1 * b0 + 0.9 * b1, atol=1e-6), name
     assert not torch.allclose(averaged.main.net[-2].weight, plain.main.net[-2].weight)
+
+
+def test_extra_blocks_add_3x3_convolutions_at_7x7_and_keep_the_shapes():
+    from gencore.models.dcgan import Critic, DCGANConfig, Discriminator, Generator
+
+    base, deep = DCGANConfig(latent_dim=8, width=4), DCGANConfig(latent_dim=8, width=4, g_blocks=1, d_blocks=2)
+    z, x = torch.randn(3, 8), torch.randn(3, 1, 28, 28)
+    for cls, extra in [(Generator, 64 * 9 + 2 * 8), (Discriminator, 2 * (64 * 9 + 2 * 8)), (Critic, 2 * (64 * 9 + 8))]:
+        nets = [cls(c) for c in (base, deep)]
+        counts = [sum(p.numel() for p in n.parameters()) for n in nets]
+        assert counts[1] - counts[0] == extra, cls.__name__
+        out = [n.eval()(z if cls is Generator else x).shape for n in nets]
+        assert out[0] == out[1]
+    # without blocks the parameter names are those of the shipped weights
+    assert list(Generator(base).state_dict()) == [k for k in Generator(deep).state_dict() if "blocks" not in k]

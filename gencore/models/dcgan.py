@@ -33,6 +33,9 @@ class DCGANConfig:
     latent_dim: int = 64
     width: int = 64  # channels of the widest hidden layer
     channels: int = 1
+    # extra 3×3, stride-1 convolutions at 7×7 (the same number of channels in and out):
+    g_blocks: int = 0  # in the generator, before the first upsampling (conv, batch norm, ReLU)
+    d_blocks: int = 0  # in the discriminator (conv, batch norm, LeakyReLU) or critic (conv, LeakyReLU)
 
 
 def with_overrides(config: DCGANConfig | None, overrides: dict) -> DCGANConfig:
@@ -66,6 +69,13 @@ class Generator(nn.Module):
         self.project = nn.Sequential(
             nn.Linear(c.latent_dim, 2 * w * 7 * 7, bias=False), nn.BatchNorm1d(2 * w * 7 * 7), nn.ReLU(True)
         )
+        self.blocks = nn.Sequential(
+            *[
+                m
+                for _ in range(c.g_blocks)
+                for m in (nn.Conv2d(2 * w, 2 * w, 3, 1, 1, bias=False), nn.BatchNorm2d(2 * w), nn.ReLU(True))
+            ]
+        )
         self.net = nn.Sequential(
             nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False),  # 7 -> 14
             nn.BatchNorm2d(w),
@@ -78,7 +88,7 @@ class Generator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"expected z of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
-        return self.net(self.project(z).view(z.shape[0], -1, 7, 7))
+        return self.net(self.blocks(self.project(z).view(z.shape[0], -1, 7, 7)))
 
     def sample(self, n: int, *, seed: int | None = None) -> torch.Tensor:
         """``n`` images (n, C, 28, 28) in [-1, 1] from z ~ N(0, I), without gradients, in the current mode.
@@ -117,6 +127,11 @@ class Discriminator(nn.Module):
             nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False),  # 14 -> 7
             nn.BatchNorm2d(2 * w),
             nn.LeakyReLU(0.2, True),
+            *[
+                m
+                for _ in range(c.d_blocks)
+                for m in (nn.Conv2d(2 * w, 2 * w, 3, 1, 1, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2, True))
+            ],
             nn.Flatten(),
             nn.Linear(2 * w * 7 * 7, 1),
         )
@@ -151,6 +166,7 @@ class Critic(nn.Module):
             sn(nn.Conv2d(w, 2 * w, 4, 2, 1)),
             mid,
             nn.LeakyReLU(0.2, True),
+            *[m for _ in range(c.d_blocks) for m in (sn(nn.Conv2d(2 * w, 2 * w, 3, 1, 1)), nn.LeakyReLU(0.2, True))],
             nn.Flatten(),
             sn(nn.Linear(2 * w * 7 * 7, 1)),
         )
