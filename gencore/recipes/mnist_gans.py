@@ -131,16 +131,21 @@ def register_gan(name: str, description: str, config: dict) -> Recipe:
 
 register_gan(
     "dcgan-mnist",
-    "DCGAN (non-saturating loss, batch norm) on MNIST-5k train (book/dcgan.ipynb)",
+    "DCGAN (non-saturating loss, batch norm; two extra 3×3 convolutions in D, batches of 32, EMA of G) "
+    "on MNIST-5k train (book/dcgan.ipynb)",
+    # Tuned per CPU-second (600 CPU-s, one thread, seed 0; gencore/bench/cpu_budget.py): batches of 32
+    # instead of DCGAN's 128 took FID from 175 to 134, two extra convolutions at 7×7 in the discriminator
+    # (d_blocks) to 77, and the EMA of G's weights (decay 0.995) keeps the digit shares a little more even.
     {
-        "model": {"latent_dim": 64, "width": 32},
+        "model": {"latent_dim": 64, "width": 32, "d_blocks": 2},
         "optim": {"lr": 2e-4, "betas": [0.5, 0.999]},
         "train": {
             "loss": "nonsaturating",
             "n_critic": 1,
-            "batch_size": 128,
-            "steps": 4000,
-            "eval_every": 250,
+            "batch_size": 32,
+            "steps": 20000,
+            "ema_decay": 0.995,
+            "eval_every": 1000,
             "seed": 0,
         },
     },
