@@ -84,3 +84,19 @@ def test_extra_blocks_add_3x3_convolutions_at_7x7_and_keep_the_shapes():
         assert out[0] == out[1]
     # without blocks the parameter names are those of the shipped weights
     assert list(Generator(base).state_dict()) == [k for k in Generator(deep).state_dict() if "blocks" not in k]
+
+
+def test_snapshots_during_training_see_the_averaged_generator_that_ships():
+    from gencore.recipes import train_recipe
+
+    small = {"steps": 2, "width": 8, "batch_size": 8, "n_critic": 1, "eval_every": 0, "ema_decay": 0.9}
+    run = train_recipe(
+        "wgan-gp-mnist",
+        progress=False,
+        snapshot=lambda parts: parts["generator"].project[0].weight.detach().clone(),
+        snapshot_every=1,
+        **small,
+    )
+    (_, first), *_, (_, last) = run.history.snapshots
+    assert not torch.equal(first, last)  # the shipped part moved during training
+    assert torch.equal(last, run.main.project[0].weight)

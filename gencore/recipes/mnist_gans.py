@@ -74,9 +74,9 @@ def fit(parts: dict, config: dict, progress: bool | None = None, **train_options
     opt, tr = config["optim"], config["train"]
     decay = tr.get("ema_decay", 0.0)
     generator = copy.deepcopy(shipped) if decay else shipped  # the one that trains (no random draws)
-    # batch-norm statistics are averaged with the weights they describe
-    ema = EMA(generator, decay=decay, buffers="average") if decay else None
-    sampled = ema.average if ema else generator  # what ships, and what the curves measure
+    # `shipped` holds the average from the first step on, so that snapshots and curves see
+    # what ships; batch-norm statistics are averaged with the weights they describe
+    ema = EMA(generator, decay=decay, buffers="average", average=shipped) if decay else None
     betas = tuple(opt["betas"])
     opt_g = torch.optim.Adam(generator.parameters(), lr=opt["lr"], betas=betas)
     opt_d = torch.optim.Adam(critic.parameters(), lr=opt["lr"], betas=betas)
@@ -87,26 +87,22 @@ def fit(parts: dict, config: dict, progress: bool | None = None, **train_options
 
     def evaluate() -> dict[str, float]:
         # The critic's estimate E_r[D] − E_g[D] on held-out images, and FID on 500 samples.
-        with gencore.eval_mode(sampled), torch.no_grad():
-            fake = sampled.sample(500, seed=1)
-        return {"critic_gap": metrics.critic_gap(critic, held, fake), "fid500": generator_fid(sampled, 500, 1)}
+        with gencore.eval_mode(shipped), torch.no_grad():
+            fake = shipped.sample(500, seed=1)
+        return {"critic_gap": metrics.critic_gap(critic, held, fake), "fid500": generator_fid(shipped, 500, 1)}
 
     batches = data.load("mnist5k", split="train").batches(tr["batch_size"], seed=tr["seed"])
     every = tr.get("eval_every", 0)
-    try:
-        return train(
-            phases,
-            batches,
-            tr["steps"],
-            hooks=[ema] if ema else (),
-            evaluate=evaluate if every else None,
-            eval_every=every,
-            progress=progress,
-            **train_options,
-        )
-    finally:  # also after Ctrl-C: the parts hold what was trained
-        if ema:
-            shipped.load_state_dict(ema.average.state_dict())
+    return train(
+        phases,
+        batches,
+        tr["steps"],
+        hooks=[ema] if ema else (),
+        evaluate=evaluate if every else None,
+        eval_every=every,
+        progress=progress,
+        **train_options,
+    )
 
 
 def evaluate(parts: dict) -> dict[str, float]:

@@ -36,16 +36,30 @@ class EMA:
     statistics, which describe the activations of the weights they were measured
     with. Copied statistics of the latest weights do not match the averaged weights,
     so an averaged generator with batch norm then samples from shifted activations.
+
+    ``average``: a module of the same architecture, equal to ``module`` at the start,
+    to hold the average in place of the copy (its ``requires_grad`` is left alone),
+    e.g. the part a recipe ships, so that everything that reads that part during
+    training (snapshots, evaluations) sees the average.
     """
 
-    def __init__(self, module: torch.nn.Module, decay: float = 0.999, *, warmup: bool = True, buffers: str = "copy"):
+    def __init__(
+        self,
+        module: torch.nn.Module,
+        decay: float = 0.999,
+        *,
+        warmup: bool = True,
+        buffers: str = "copy",
+        average: torch.nn.Module | None = None,
+    ):
         if not 0.0 < decay < 1.0:
             raise ValueError(f"EMA decay must be in (0, 1), got {decay!r}")
         if buffers not in ("copy", "average"):
             raise ValueError(f"EMA buffers must be 'copy' or 'average', got {buffers!r}")
         self.module, self.decay, self.warmup, self.updates = module, decay, warmup, 0
         self.buffers = buffers
-        self.average = copy.deepcopy(module).requires_grad_(False)
+        # the module that holds the average: a frozen copy, or one the caller gives (equal to `module` at the start)
+        self.average = copy.deepcopy(module).requires_grad_(False) if average is None else average
 
     def beta(self) -> float:
         """The weight of the old average at the next update."""
