@@ -42,12 +42,11 @@ def sefa_directions(k: int = 5, seeds=(0, 1, 2)) -> dict:
     200 codes; and the same for the top direction of the 32x32 layers alone (SeFa chapter)."""
     g, reg = pretrained.load("stylegan-shapes"), pretrained.load("shapes-regressor")
     alpha = 2 * sefa.w_spread(g)
-    fine = FINE_LAYERS
     candidates = {
         "sefa": (sefa.factorize(g.style_weights())[1][:k], None),
         "ganspace": (sefa.pca_directions(g)[1][:k], None),
         "random": (sefa.random_directions(k, g.config.w_dim, seed=0), None),
-        "sefa_32px_top1": (sefa.factorize(g.style_weights(fine))[1][:1], fine),
+        "sefa_32px_top1": (sefa.factorize(g.style_weights(FINE_LAYERS))[1][:1], FINE_LAYERS),
     }
     out: dict = {"alpha": round(alpha, 4)}
     for method, (dirs, layers) in candidates.items():
