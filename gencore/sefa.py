@@ -2,13 +2,18 @@
 
 A style-based generator turns its latent code ``w`` into each layer's style by
 an affine map ``s = A w + b``. Moving ``w`` along a unit direction ``n`` moves the
-styles by ``A n``; the directions that move them most solve
+styles by ``A n``; the k directions that move them most solve (Eq. (sefa-objective)
+in ``book/sefa.ipynb``)
 
-    maximize  sum_i ||A n_i||^2   subject to  ||n_i|| = 1  (n_i orthonormal),
+    maximize  tr(N^T A^T A N) = sum_i ||A n_i||^2   subject to  N^T N = I_k,
 
-whose Lagrangian ``sum_i ||A n_i||^2 - lambda_i (n_i^T n_i - 1)`` is stationary where
-``A^T A n_i = lambda_i n_i``: the optimum is the top-k eigenvectors of ``A^T A``, and the
-objective's value is the sum of the top-k eigenvalues.
+for N = [n_1, ..., n_k]. Orthonormality is needed: under ||n_i|| = 1 alone every n_i
+would be the top eigenvector. The Lagrangian tr(N^T M N) - tr(Lambda (N^T N - I))
+with M = A^T A and a symmetric multiplier Lambda is stationary where M N = N Lambda;
+by Ky Fan's theorem the maximum is the sum of the top-k eigenvalues of M, reached by
+every orthonormal basis of the top-k eigenspace. :func:`factorize` returns the
+eigenvectors, the canonical such basis (nested in k, each the best direction
+orthogonal to those before it).
 """
 
 from __future__ import annotations
@@ -70,16 +75,32 @@ def factorize(weights: Sequence[torch.Tensor], *, normalize: bool = True) -> tup
     return eigenvalues[order].clamp_min(0.0), directions * signs
 
 
-def objective(weights: Sequence[torch.Tensor], directions: torch.Tensor, *, normalize: bool = True) -> float:
-    """``sum_i ||A n_i||^2`` for the rows ``n_i`` of ``directions`` (the quantity SeFa maximizes)."""
+def objective(
+    weights: Sequence[torch.Tensor], directions: torch.Tensor, *, normalize: bool = True, orthonormal: bool = True
+) -> float:
+    """``sum_i ||A n_i||^2`` for the rows ``n_i`` of ``directions`` (the quantity SeFa maximizes).
+
+    The rows must be orthonormal (the problem's constraint N^T N = I, to 1e-8);
+    ``orthonormal=False`` scores any rows, for example to show what the unit-norm-only
+    problem would prefer.
+    """
     a = stack_weights(weights, normalize=normalize)
     n = torch.as_tensor(directions, dtype=torch.float64).reshape(-1, a.shape[1])
+    if orthonormal:
+        gram = n @ n.T
+        if not torch.allclose(gram, torch.eye(len(n), dtype=gram.dtype), atol=1e-8):
+            raise ValueError("directions must be orthonormal rows (N N^T = I); pass orthonormal=False to score others")
     return float((n @ a.T).pow(2).sum())
 
 
 def edit_styles(generator, w: torch.Tensor, direction: torch.Tensor, alpha, layers=None) -> torch.Tensor:
     """ws (N, num_ws, w_dim) of ``w`` (N, w_dim) moved by ``alpha`` along ``direction`` in ``layers``
-    (indices of ws; all by default), the rest unchanged. ``alpha`` is a number or (N,)."""
+    (indices of ws; all by default), the rest unchanged. ``alpha`` is a number or (N,).
+
+    A toRGB layer reads the same entry of ws as the convolution after it, so moving
+    ws[:, i] also moves the intermediate toRGBs that read ws[:, 1], ws[:, 3], ws[:, 5];
+    their affine maps are not among ``style_weights()`` and so not in A.
+    """
     ws = generator.broadcast(w).clone()
     chosen = list(range(ws.shape[1])) if layers is None else list(layers)
     step = torch.as_tensor(alpha, dtype=w.dtype, device=w.device).reshape(-1, 1, 1)

@@ -126,3 +126,30 @@ def test_a_circles_rotation_reading_does_not_count_as_change():
             return None, torch.nn.functional.one_hot(torch.zeros(len(images), dtype=torch.long), 3).float()
 
     assert sefa.factor_changes(g, Circles(), n, n=4)["rotation"] == 0.0
+
+
+def test_any_basis_of_the_top_k_eigenspace_is_optimal_and_tilting_out_of_it_costs_the_eigengap():
+    weights = _weights(4)
+    values, directions = sefa.factorize(weights)
+    lam = np.sort(np.linalg.eigvalsh((sefa.stack_weights(weights).T @ sefa.stack_weights(weights)).numpy()))[::-1]
+    g = torch.Generator().manual_seed(1)
+    for k in (1, 3, 5):
+        best = sefa.objective(weights, directions[:k])
+        assert best == pytest.approx(lam[:k].sum(), rel=1e-9)
+        r, _ = torch.linalg.qr(torch.randn(k, k, generator=g, dtype=torch.float64))
+        assert sefa.objective(weights, r @ directions[:k]) == pytest.approx(best, rel=1e-9)
+        for theta in (0.1, 0.7):
+            tilted = directions[:k].clone()
+            tilted[-1] = np.cos(theta) * directions[k - 1] + np.sin(theta) * directions[k]
+            drop = best - sefa.objective(weights, tilted)
+            assert drop == pytest.approx(np.sin(theta) ** 2 * (lam[k - 1] - lam[k]), rel=1e-7, abs=1e-9)
+
+
+def test_objective_requires_orthonormal_directions_unless_told_otherwise():
+    weights = _weights(5)
+    _, directions = sefa.factorize(weights)
+    copies = directions[:1].repeat(3, 1)
+    with pytest.raises(ValueError, match="orthonormal"):
+        sefa.objective(weights, copies)
+    # under unit norms alone, three copies of the top direction beat the top-3 eigenvectors
+    assert sefa.objective(weights, copies, orthonormal=False) > sefa.objective(weights, directions[:3])
