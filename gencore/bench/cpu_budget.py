@@ -24,68 +24,9 @@ is a check that a recipe tuned against the book's classifier is not only flatter
 that classifier, not a quality score on its own: it is confident on some non-digits
 too (0.985 on the blank images of a generator after 6 steps).
 
-How the ``wgan-gp-mnist`` settings were chosen (600 CPU-seconds, one thread, an AMD
-EPYC core; :func:`train_for_budget` and :func:`score_images`; FID of 1,000 samples
-with seed 0, floor 6.5; the first row is the paper's, the others change the settings
-one or two at a time; "critic +k" is ``d_blocks=k``, extra 3×3 convolutions at 7×7,
-"G +1" is ``g_blocks=1``; EMA rows score the moving average of G's weights, batch-norm
-statistics averaged too, from the same run):
-
-=======================================================  ====  =======  =====  ==========  =====
-settings (λ = 10, width 32 unless said)                  seed  G steps  FID    confidence  judge
-=======================================================  ====  =======  =====  ==========  =====
-paper: n_critic 5, batch 64, Adam 1e-4 β (0, 0.9)           0    1,905  249.5  0.817       —
-Adam 2e-4 β (0.5, 0.999), n_critic 5, batch 64              0    2,043  198.1  0.846       0.855
-the same, n_critic 2                                        0    4,491  164.8  0.869       0.874
-the same, batch 32                                          0    8,024  117.7  0.874       0.883
-the same, batch 16                                          0   14,346  102.2  0.896       0.885
-the same                                                    1   14,192  124.3  0.873       0.882
-the same, width 48                                          0    8,400  142.8  0.872       0.873
-the same, batch 8                                           1   20,943  147.6  0.882       0.873
-batch 16, G +1                                              1   11,578  193.0  0.873       0.867
-batch 16, critic +1                                         1    9,064   75.3  0.901       0.893
-batch 16, G +1, critic +1                                   1    8,523   81.3  0.896       0.888
-batch 16, G +1, critic +2                                   1    6,785   59.2  0.909       0.915
-batch 16, critic +3                                         1    5,434   64.4  0.895       0.904
-batch 16, critic +2                                         0    6,650   71.3  0.893       0.902
-the same, EMA 0.995 (the recipe)                            0    6,650   60.4  0.901       0.899
-the recipe, as this benchmark runs it                       0    8,129   49.6  0.901       0.905
-the recipe                                                  1    7,555   50.2  0.897       0.902
-the recipe                                                  2    7,753   51.0  0.912       0.903
-=======================================================  ====  =======  =====  ==========  =====
-
-The critic's depth was the largest lever: two extra convolutions halve the steps per
-CPU-second and still cut FID by a third, while an extra convolution in the generator
-does not help. With the batch-norm statistics averaged along with the weights
-(``EMA(..., buffers="average")``), the EMA of G (decays 0.99, 0.995 and 0.999) lowered
-FID in every run above that scored it, by 2 to 33, and in the ``dcgan-mnist`` runs
-below but one (decay 0.999 with ``d_blocks=2``: +3.6), while the judge moved by at most
-0.01; copying the statistics instead, as an earlier version did, gave −3 to +10. For
-scale, PyTorch-GAN's MLP ``wgan_gp.py`` reaches FID 122 and judge 0.895 in the same
-budget (issue 15): the recipe beats both numbers on seeds 0, 1 and 2, FID by a factor
-of 2 or more, the judge by 0.007 to 0.010. (The "EMA 0.995" row scored the average
-from a run that also kept two other averages, which cost it 18 % of its steps.) The
-shipped ``wgan-gp-mnist`` trains 18,000 steps (26 minutes on one core).
-
-How the ``dcgan-mnist`` settings were chosen (the same protocol, seed 0; "EMA" rows
-sample the moving average of G's weights, decay 0.995, kept during the same run):
-
-==============================================  =======  =====  ==========  =====  ===========
-settings (width 32, Adam 2e-4 β (0.5, 0.999))   G steps  FID    confidence  judge  digit share
-==============================================  =======  =====  ==========  =====  ===========
-DCGAN defaults: batch 128 (the old recipe)        5,186  174.7  0.901       0.888  3.5–20.6 %
-batch 32                                         18,294  133.6  0.891       0.891  4.6–17.6 %
-batch 32, EMA                                    18,294  126.2  0.887       0.889  5.0–17.4 %
-batch 32, 1 extra D layer (d_blocks 1)           12,688  104.1  0.909       0.899  5.7–16.2 %
-batch 32, d_blocks 1, EMA                        12,688   93.5  0.903       0.902  6.1–14.9 %
-batch 32, d_blocks 2                              9,724   77.5  0.902       0.888  7.5–13.8 %
-batch 32, d_blocks 2, EMA (the recipe)            9,724   76.8  0.903       0.890  7.4–13.2 %
-the recipe, as this benchmark runs it            10,815   76.6  0.900       0.886  6.1–15.6 %
-==============================================  =======  =====  ==========  =====  ===========
-
-The extra 3×3 convolutions of the discriminator at 7×7 are the big lever, as for the
-WGAN-GP critic; the EMA's gain shrinks as the discriminator deepens (decay 0.99 or 0.999
-gave FID 77.0 or 81.0). The shipped model trains 20,000 steps (about 25 minutes on one core).
+How the ``wgan-gp-mnist`` and ``dcgan-mnist`` settings were chosen, run by run, is
+recorded in ``gencore/weights/cpu_budget_tuning.json`` (:data:`TUNING`), which the
+WGAN-GP chapter reads: the critic's depth was the largest lever for both recipes.
 """
 
 from __future__ import annotations
@@ -94,12 +35,16 @@ import functools
 import json
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from gencore import data, metrics, pretrained, recipes
 from gencore.bench.registry import benchmark, machine
+
+#: the tuning log of both recipes at 600 CPU-seconds (rows of settings, seed, G steps, FID, confidence, judge)
+TUNING = Path(__file__).resolve().parent.parent / "weights" / "cpu_budget_tuning.json"
 
 #: the image-GAN recipes the benchmark compares
 GAN_RECIPES = ("dcgan-mnist", "wgan-gp-mnist")
