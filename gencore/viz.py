@@ -105,15 +105,15 @@ def image_grid(images: torch.Tensor, nrow: int = 8, *, ax=None, title: str | Non
 
 
 def scatter2d(points, *, ax=None, c=None, means=None, s: float = 2, title: str | None = None, lim=None, **kw):
-    """Scatter ``(N, 2)`` points; ``means`` ``(K, 2)`` are drawn as black crosses edged in
-    white, which stay visible on points of any colour."""
+    """Scatter ``(N, 2)`` points; ``means`` ``(K, 2)`` are drawn as open red rings *under* the
+    points, so that a mode's samples stay visible inside its ring."""
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
     p = np.asarray(torch.as_tensor(points).detach().cpu())
-    ax.scatter(p[:, 0], p[:, 1], s=s, c=c, **kw)
+    ax.scatter(p[:, 0], p[:, 1], s=s, c=c, zorder=3, **kw)
     if means is not None:
         m = np.asarray(torch.as_tensor(means).cpu())
-        ax.scatter(m[:, 0], m[:, 1], marker="X", s=70, c="black", edgecolors="white", linewidths=1.0, zorder=3)
+        ax.scatter(m[:, 0], m[:, 1], marker="o", s=90, facecolors="none", edgecolors="tab:red", linewidths=1.2, zorder=2)
     if lim is not None:
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)

@@ -2,17 +2,18 @@
 
 - :mod:`~gencore.metrics.coverage`: coverage of a mixture with known modes (``mode_coverage``);
 - :mod:`~gencore.metrics.distances`: between two sample sets (exact ``wasserstein``,
-  ``frechet_distance``, ``critic_gap``);
+  ``frechet_distance``, ``kernel_distance``, ``critic_gap``);
 - :mod:`~gencore.metrics.images`: with the shipped domain classifier (``fid``,
   ``inception_score``, ``perceptual_path_length``, ``class_histogram``...) and
   ``laplacian_sharpness``;
 - :mod:`~gencore.metrics.translation`: of an unpaired translation (``label_preservation``,
   ``cycle_error``, ``confusion``).
 - :mod:`~gencore.metrics.manifolds`: improved ``precision_recall`` with k-NN manifolds in feature space.
+- :mod:`~gencore.metrics.memorization`: copies of training points (``copy_shares``, ``nearest_training_distances``).
 """
 
 from gencore.metrics.coverage import mode_coverage
-from gencore.metrics.distances import critic_gap, frechet_distance, wasserstein
+from gencore.metrics.distances import critic_gap, frechet_distance, kernel_distance, wasserstein
 from gencore.metrics.images import (
     class_histogram,
     classifier_outputs,
@@ -28,12 +29,14 @@ from gencore.metrics.images import (
     sample_summary,
 )
 from gencore.metrics.manifolds import PrecisionRecall, knn_radii, manifold_membership, precision_recall
+from gencore.metrics.memorization import copy_shares, nearest_neighbour_spacing, nearest_training_distances
 from gencore.metrics.translation import confusion, cycle_error, label_preservation, translate
 
 __all__ = [
     "mode_coverage",
     "wasserstein",
     "frechet_distance",
+    "kernel_distance",
     "critic_gap",
     "laplacian_sharpness",
     "classifier_outputs",
@@ -55,4 +58,7 @@ __all__ = [
     "knn_radii",
     "manifold_membership",
     "PrecisionRecall",
+    "copy_shares",
+    "nearest_neighbour_spacing",
+    "nearest_training_distances",
 ]

@@ -6,7 +6,18 @@
 - :mod:`~gencore.ot.manifold`: intrinsic-dimension estimates.
 """
 
-from gencore.ot.aeot import AEOT, aeot_coverage, aeot_sample, facet_angles, fit_aeot, mixture_codes
+from gencore.ot.aeot import (
+    AEOT,
+    Extension,
+    aeot_coverage,
+    aeot_sample,
+    extend,
+    facet_angles,
+    fit_aeot,
+    mass_centres,
+    mixture_codes,
+    piecewise_linear_extension,
+)
 from gencore.ot.manifold import levina_bickel_dimension, neighbour_distances, pca_spectrum, twonn_dimension
 from gencore.ot.regions import (
     activation_patterns,
@@ -25,6 +36,10 @@ __all__ = [
     "AEOT",
     "aeot_coverage",
     "aeot_sample",
+    "Extension",
+    "extend",
+    "mass_centres",
+    "piecewise_linear_extension",
     "facet_angles",
     "fit_aeot",
     "mixture_codes",

@@ -10,7 +10,6 @@ samples within the band around it are rejected.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -54,50 +53,133 @@ def fit_aeot(codes, *, source: str = "uniform", seed: int = 0, **solve_options) 
     return AEOT(solve(y, source=source, seed=seed, **solve_options), center, scale)
 
 
+def mass_centres(model: AEOT, *, per_cell: int = 200, seed: int = 0) -> torch.Tensor:
+    """The centres of mass ``(n, d)`` of the n power cells in noise space (Monte Carlo, ``per_cell`` points a cell).
+
+    A cell's centre is the mean of the noise it receives; every cell carries mass 1/n,
+    so ``per_cell · n`` uniform points give each about ``per_cell`` of them.
+    """
+    pot = model.ot.potential
+    n, d = pot.targets.shape
+    gen = torch.Generator().manual_seed(seed)
+    x = sample_source(model.ot.source, per_cell * n, d, gen)
+    cell = pot.cells(x)
+    counts = torch.bincount(cell, minlength=n).to(x.dtype)
+    if (counts == 0).any():
+        raise RuntimeError(
+            f"{int((counts == 0).sum())} of {n} cells received no noise: the OT fit has not converged"
+            " (check model.ot.converged) or per_cell is too small"
+        )
+    return torch.zeros(n, d, dtype=x.dtype).index_add_(0, cell, x) / counts[:, None]
+
+
+@dataclass
+class Extension:
+    """AE-OT's piecewise-linear extension of the OT map: a triangulation of the cells' mass centres.
+
+    ``singular`` ``(m,)`` marks the simplices of ``triangulation.simplices`` ``(m, d + 1)``
+    (indices of codes) that span a gap between modes.
+    """
+
+    centres: torch.Tensor
+    triangulation: object  # scipy.spatial.Delaunay of the centres
+    singular: torch.Tensor
+
+
+def piecewise_linear_extension(model: AEOT, *, stretch: float = 8.0, per_cell: int = 200, seed: int = 0) -> Extension:
+    """Triangulate the mass centres cᵢ of the power cells and mark the singular simplices.
+
+    The Delaunay triangulation of the centres stands in for An et al.'s triangulation
+    dual to the power diagram. An edge ij of it is stretched by ‖yᵢ − yⱼ‖ / ‖cᵢ − cⱼ‖
+    (how far apart its codes are per unit of noise); a simplex is singular when one of
+    its edges is stretched more than ``stretch`` times the median edge: its cells send
+    neighbouring noise to codes far apart, across a gap between modes. (An et al. test
+    the angle between the cells' supporting planes instead, :func:`facet_angles`, which
+    for the same jump shrinks as the codes move away from the origin.)
+    """
+    from scipy.spatial import Delaunay
+
+    y = model.ot.potential.targets
+    d = y.shape[1]
+    if d > 4:
+        raise ValueError(f"the extension triangulates the noise space, which is practical up to d = 4; got d = {d}")
+    if not stretch > 1:
+        raise ValueError(f"stretch must be above 1 (a multiple of the median edge's), got {stretch!r}")
+    centres = mass_centres(model, per_cell=per_cell, seed=seed)
+    tri = Delaunay(centres.numpy())
+    simplices = torch.from_numpy(tri.simplices).long()
+    pairs = [(a, b) for a in range(d + 1) for b in range(a + 1, d + 1)]
+    ratios = torch.stack(
+        [
+            (y[simplices[:, a]] - y[simplices[:, b]]).norm(dim=1)
+            / (centres[simplices[:, a]] - centres[simplices[:, b]]).norm(dim=1)
+            for a, b in pairs
+        ],
+        1,
+    )  # (m, edges)
+    singular = ratios.max(1).values > stretch * ratios.median()
+    return Extension(centres, tri, singular)
+
+
+@torch.no_grad()
+def extend(model: AEOT, extension: Extension, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """G(x), Eq. (ot-aeot), for noise ``x`` ``(m, d)``: the targets ``(k, d)`` (in the box) of the kept noise, and the
+    mask ``(m,)`` of the noise kept (inside a non-singular simplex of the centres' triangulation)."""
+    y = model.ot.potential.targets
+    tri = extension.triangulation
+    d = y.shape[1]
+    x = torch.as_tensor(x, dtype=torch.float64)
+    simplex = torch.from_numpy(tri.find_simplex(x.numpy())).long()
+    keep = simplex >= 0
+    keep[keep.clone()] = ~extension.singular[simplex[keep]]
+    s = simplex[keep].numpy()
+    transform = torch.from_numpy(tri.transform[s])  # (k, d + 1, d): inverse of the vertex matrix, and the offset
+    lam = torch.einsum("kij,kj->ki", transform[:, :d], x[keep] - transform[:, d])
+    lam = torch.cat([lam, 1 - lam.sum(1, keepdim=True)], 1)  # (k, d + 1) barycentric coordinates
+    vertices = torch.from_numpy(tri.simplices[s]).long()
+    return (lam[:, :, None] * y[vertices]).sum(1), keep
+
+
 @torch.no_grad()
 def aeot_sample(
-    model: AEOT, n: int, *, angle: float = 0.2, band: float = 1.0, seed: int = 0, max_rounds: int = 50
+    model: AEOT,
+    n: int,
+    *,
+    stretch: float = 8.0,
+    seed: int = 0,
+    max_rounds: int = 50,
+    extension: Extension | None = None,
 ) -> tuple[torch.Tensor, float]:
     """``n`` generated codes ``(n, d)`` and the share of noise rejected, Eq. (ot-aeot).
 
-    For noise x with best cells i, j (scores sᵢ ≥ sⱼ), the distance to their common
-    facet is δ = (sᵢ − sⱼ)/‖yᵢ − yⱼ‖ (in units of r, the mean distance between a code
-    and its nearest other code). If the angle between the two cells' supporting
-    planes is at most ``angle`` the output is (1 − λ) yᵢ + λ yⱼ with
-    λ = ½ max(0, 1 − δ/(band·r)): continuous across the facet, yᵢ deep inside the cell.
-    Otherwise the facet is singular, and x is rejected when δ < band·r.
+    After An et al.'s piecewise-linear extension: noise x that falls in a simplex of the
+    triangulation of the mass centres c_{i_0}, ..., c_{i_d} (:func:`piecewise_linear_extension`),
+    with barycentric coordinates λ (x = Σₖ λₖ c_{i_k}, Σₖ λₖ = 1, λ ≥ 0), goes to
+    G(x) = Σₖ λₖ y_{i_k}. G is affine on each simplex and continuous across shared
+    faces; it returns a code yᵢ only at the single point cᵢ, so the samples are new
+    points, not copies. Noise in a singular simplex (between modes), or outside the
+    centres' convex hull (a strip along the box's edge), is rejected and redrawn.
     """
-    pot = model.ot.potential
-    y = pot.targets
-    r = _mean_nn_distance(y)
-    gen = torch.Generator().manual_seed(seed)
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer number of samples, got {n!r}")
+    ext = extension if extension is not None else piecewise_linear_extension(model, stretch=stretch, seed=seed)
+    d = model.ot.potential.targets.shape[1]
+    gen = torch.Generator().manual_seed(seed + 1)
     out, drawn, kept = [], 0, 0
     for _ in range(max_rounds):
-        x = sample_source(model.ot.source, max(2 * (n - kept), 1000), y.shape[1], gen)
-        s, idx = pot.top(x, 2)
-        i, j = idx[:, 0], idx[:, 1]
-        gap = (s[:, 0] - s[:, 1]) / (y[i] - y[j]).norm(dim=1).clamp_min(1e-12)  # distance to the facet
-        lam = 0.5 * (1 - gap / (band * r)).clamp_min(0)
-        singular = facet_angles(y, i, j) > angle
-        keep = ~(singular & (lam > 0))
-        lam = torch.where(singular, torch.zeros_like(lam), lam)
-        z = (1 - lam[:, None]) * y[i] + lam[:, None] * y[j]
-        out.append(z[keep])
+        x = sample_source(model.ot.source, max(2 * (n - kept), 1000), d, gen)
+        z, keep = extend(model, ext, x)
+        out.append(z)
         drawn, kept = drawn + len(x), kept + int(keep.sum())
         if kept >= n:
             break
+    if kept < n:
+        raise RuntimeError(
+            f"only {kept} of {n} samples after {max_rounds} rounds: {1 - kept / drawn:.0%} of the noise falls in"
+            " singular simplices; raise the angle threshold or max_rounds"
+        )
     z = torch.cat(out)[:n]
     return (z * model.scale + model.center).float(), 1 - kept / drawn
-
-
-def _mean_nn_distance(y: torch.Tensor, chunk: int = 2048) -> float:
-    """Mean distance from each row of ``y`` to its nearest other row."""
-    d = []
-    for part in y.split(chunk):
-        dist = torch.cdist(part, y)
-        dist[dist == 0] = math.inf
-        d.append(dist.min(1).values)
-    return float(torch.cat(d).mean())
 
 
 def mixture_codes(means, std: float, n: int, seed: int) -> torch.Tensor:
@@ -109,19 +191,25 @@ def mixture_codes(means, std: float, n: int, seed: int) -> torch.Tensor:
 
 
 def aeot_coverage(means, std: float, seed: int, *, codes: int = 1000, samples: int = 2500, **sample_options) -> dict:
-    """AE-OT on ``codes`` points of a mixture, scored by ``metrics.mode_coverage`` on ``samples`` generated points.
+    """AE-OT on ``codes`` points of a mixture, scored by ``metrics.mode_coverage`` and ``metrics.copy_shares``.
 
-    Returns the coverage (``modes``, ``hq``, ``reverse_kl``, ``spread``), the same
-    scores of the codes themselves (``codes_hq``, ...: what a sampler that copies
-    its training points would get), the share rejected by the angle test, the
-    solver's Newton iterations and the seconds.
+    Returns the coverage of ``samples`` generated points (``modes``, ``hq``,
+    ``reverse_kl``, ``spread``) and their shares of copies of a code (``copies_exact``:
+    nearer than 1e-4 σ; ``copies_near``: nearer than 0.05 σ); the same scores of the
+    codes themselves (``codes_hq``, ...: what a sampler that copies its training
+    points would get, with ``codes_copies_exact`` = 1) and of a fresh draw of the
+    mixture (``fresh_copies_near``: how often new data fall that near a code by
+    chance); the share of noise rejected, the solver's Newton iterations and the seconds.
     """
-    from gencore.metrics import mode_coverage
+    from gencore.metrics import copy_shares, mode_coverage
 
     t0 = time.perf_counter()
     c = mixture_codes(means, std, codes, seed)
     model = fit_aeot(c, record=False)
     z, rejected = aeot_sample(model, samples, seed=seed, **sample_options)
-    cov = mode_coverage(z, means, std)
-    own = {f"codes_{k}": v for k, v in mode_coverage(c, means, std).items()}
-    return cov | own | {"rejected": rejected, "iterations": model.ot.iterations, "seconds": time.perf_counter() - t0}
+    fresh = mixture_codes(means, std, samples, seed + 10_000)
+    scores = mode_coverage(z, means, std) | copy_shares(z, c, std)
+    own = {f"codes_{k}": v for k, v in (mode_coverage(c, means, std) | copy_shares(c, c, std)).items()}
+    ref = {f"fresh_{k}": v for k, v in copy_shares(fresh, c, std).items()}
+    extra = {"rejected": rejected, "iterations": model.ot.iterations, "seconds": time.perf_counter() - t0}
+    return scores | own | ref | extra
