@@ -96,3 +96,22 @@ def critic_gap(critic, samples_a: torch.Tensor, samples_b: torch.Tensor) -> floa
     """E_a[f] − E_b[f] for a critic f (N, ...) -> (N,), evaluated in eval mode (restored afterwards)."""
     with gencore.eval_mode(critic):
         return (critic(samples_a).mean() - critic(samples_b).mean()).item()
+
+
+def kernel_distance(feats_a, feats_b) -> float:
+    """KID (Bińkowski et al. 2018), Eq. (ev-kid) of ``book/evaluation.ipynb``: the unbiased MMD² with a cubic kernel.
+
+    k(x, y) = (xᵀy / d + 1)³ on features ``(N, d)`` and ``(M, d)``; the unbiased
+    estimator leaves out the diagonal terms k(x, x), so its expectation is the
+    population MMD² at every sample size (0 for two samples of one distribution;
+    a single estimate can be slightly negative).
+    """
+    a = torch.from_numpy(_points(feats_a, "feats_a"))
+    b = torch.from_numpy(_points(feats_b, "feats_b", dim=a.shape[1]))
+    n, m, d = len(a), len(b), a.shape[1]
+    if n < 2 or m < 2:
+        raise ValueError(f"kernel_distance needs at least two points on each side, got {n} and {m}")
+    kaa, kbb, kab = ((a @ a.T) / d + 1) ** 3, ((b @ b.T) / d + 1) ** 3, ((a @ b.T) / d + 1) ** 3
+    within_a = (kaa.sum() - kaa.diagonal().sum()) / (n * (n - 1))
+    within_b = (kbb.sum() - kbb.diagonal().sum()) / (m * (m - 1))
+    return float(within_a + within_b - 2 * kab.mean())
