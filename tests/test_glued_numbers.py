@@ -1,0 +1,83 @@
+"""Numbers that a chapter's prose quotes from a computation are glued from it, never typed.
+
+The scan reads the markdown of the chapters in :data:`CHECKED`, drops what may hold a
+number legitimately (glue and eval roles, inline code, math, links, citations and
+cross-references), and fails on any number with two or more significant digits that
+is not a constant of the book: a year, or an entry of the chapter's allow-list below
+(sizes of data sets and networks, the book's fixed settings, the thresholds its
+asserts state, the papers' settings). A measured number belongs in a ``glue`` call
+(or a results file that a cell reads and glues), so that it changes when the
+weights or the code do.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ROLE = re.compile(r"\{(?:glue:text|glue:md|glue|eval|eval:md)\}`[^`]*`")
+DROPPED = [
+    ROLE,
+    re.compile(r"```.*?```|`[^`]*`", re.S),  # code
+    re.compile(r"\]\([^)]*\)|\{(?:cite:[pt]|eq|ref|numref|term|doc)\}`[^`]*`"),  # links, citations, references
+    re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$", re.S),  # math
+]
+NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*\.?\d*)(?![\w])")
+YEAR = re.compile(r"^(19|20)\d\d$")
+
+# Constants of each chapter: sizes, settings, the thresholds its checks assert.
+COMMON = {"28", "32", "64", "128", "256", "512", "784", "1,000", "2,000", "2,500", "4,000", "5,000", "10,000"}
+ALLOWED = {
+    "evaluation": COMMON
+    | {"99", "1.1", "250", "15", "0.85", "0.95", "1.25", "12", "25", "1.3", "0.75", "16", "13", "7.5"},
+    "stylegan": COMMON | {"57,600", "16", "0.995", "0.289"},  # 0.289 = 1/√12, uniform factors
+    "sefa": COMMON | {"1.5", "25"},
+    "ot_geometry": COMMON | {"1.5", "85", "97", "25", "18"},
+}
+CHECKED = sorted(ALLOWED)
+
+
+def significant_digits(token: str) -> int:
+    t = token.replace(",", "").strip(".")
+    digits = t.replace(".", "").lstrip("0")
+    return len(digits if "." in t else digits.rstrip("0"))
+
+
+def typed_numbers(notebook: Path) -> list[tuple[int, str]]:
+    """(cell index, token) of each number of two or more significant digits in the prose."""
+    found = []
+    for i, cell in enumerate(json.loads(notebook.read_text())["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        text = "".join(cell["source"])
+        for pattern in DROPPED:
+            text = pattern.sub(" ", text)
+        for m in NUMBER.finditer(text):
+            token = m.group(1).rstrip(",.")
+            if significant_digits(token) >= 2 and not YEAR.match(token):
+                found.append((i, token))
+    return found
+
+
+@pytest.mark.parametrize("chapter", CHECKED)
+def test_prose_quotes_no_unglued_measurement(chapter):
+    typed = [(i, t) for i, t in typed_numbers(ROOT / "book" / f"{chapter}.ipynb") if t not in ALLOWED[chapter]]
+    assert not typed, (
+        f"book/{chapter}.ipynb types numbers that look measured (cell, number): {typed}; glue them from the "
+        "cell or results file that computes them, or, if one is a constant of the book, add it to ALLOWED"
+    )
+
+
+def test_the_scan_sees_a_typed_number_and_ignores_glued_and_math_ones(tmp_path):
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["FID fell to 52.4 in 2019; $x = 3.14$ and {glue:text}`fid:.1f`."]},
+            {"cell_type": "markdown", "source": ["Checked for seeds 0–4 with `lr = 0.0002`, a margin of 5 %."]},
+        ]
+    }
+    path = tmp_path / "x.ipynb"
+    path.write_text(json.dumps(nb))
+    assert typed_numbers(path) == [(0, "52.4")]
