@@ -113,7 +113,9 @@ def scatter2d(points, *, ax=None, c=None, means=None, s: float = 2, title: str |
     ax.scatter(p[:, 0], p[:, 1], s=s, c=c, zorder=3, **kw)
     if means is not None:
         m = np.asarray(torch.as_tensor(means).cpu())
-        ax.scatter(m[:, 0], m[:, 1], marker="o", s=90, facecolors="none", edgecolors="tab:red", linewidths=1.2, zorder=2)
+        ax.scatter(
+            m[:, 0], m[:, 1], marker="o", s=90, facecolors="none", edgecolors="tab:red", linewidths=1.2, zorder=2
+        )
     if lim is not None:
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)

@@ -61,3 +61,12 @@ def test_copy_measures_refuse_bad_input():
         metrics.nearest_training_distances(torch.zeros(3, 3), x)
     with pytest.raises(ValueError, match="two"):
         metrics.nearest_neighbour_spacing(torch.zeros(1, 2))
+
+
+def test_copy_shares_takes_any_real_unit_but_not_a_bool():
+    x = torch.randn(20, 2, generator=torch.Generator().manual_seed(2))
+    a = metrics.copy_shares(x, x, np.float32(0.5))
+    assert a == metrics.copy_shares(x, x, torch.tensor(0.5)) == metrics.copy_shares(x, x, 0.5)
+    assert metrics.copy_shares(x, x, np.int64(1))["copies_exact"] == 1
+    with pytest.raises(ValueError, match="unit"):
+        metrics.copy_shares(x, x, True)

@@ -160,3 +160,34 @@ def test_two_spirals_and_a_classifier_fit():
     assert x.shape == (200, 2) and set(y.tolist()) == {0, 1} and x.abs().max() < 1.3
     net, acc = got.fit_relu_classifier([16], x, y, steps=50, seed=0)
     assert 0 <= acc <= 1 and net(x).shape == (200, 2)
+
+
+def test_exact_newton_decreases_the_mass_error_at_every_step():
+    g = torch.Generator().manual_seed(5)
+    y = 1.8 * torch.rand(40, 2, generator=g, dtype=torch.float64) - 0.9
+    nu = torch.rand(40, generator=g, dtype=torch.float64) + 0.2
+    nu = nu / nu.sum()
+    fit = got.solve_exact(y, nu, tol=1e-9)
+    errors = [np.linalg.norm(got.power_cells(y, r["h"])[0] / 4 - nu.numpy()) for r in fit.history]
+    assert fit.converged and all(b <= a for a, b in zip(errors, errors[1:]))
+
+
+def test_a_newton_step_needs_both_mass_in_every_cell_and_enough_decrease():
+    nu = np.full(4, 0.25)
+    w = np.array([0.4, 0.2, 0.2, 0.2])  # error ‖w − ν‖ = 0.173
+    assert got.newton_step_accepted(w, np.array([0.28, 0.24, 0.24, 0.24]), nu, floor=0.05, t=1.0)
+    # every cell keeps mass, but the error falls only by 10 %: a full step must halve it
+    slow = nu + 0.9 * (w - nu)
+    assert not got.newton_step_accepted(w, slow, nu, floor=0.05, t=1.0)
+    assert got.newton_step_accepted(w, slow, nu, floor=0.05, t=0.125)  # (1 − t/2) = 0.9375 ≥ 0.9
+    # the error falls, but a cell loses its mass
+    assert not got.newton_step_accepted(w, np.array([0.26, 0.26, 0.44, 0.04]), nu, 0.05, 1.0)
+
+
+def test_the_extension_refuses_what_it_cannot_triangulate():
+    line = torch.stack([torch.linspace(-0.9, 0.9, 30), torch.zeros(30)], 1)
+    with pytest.raises(ValueError, match="d = 2, 3 or 4"):
+        got.piecewise_linear_extension(got.fit_aeot(line[:, :1].repeat(1, 1) * 1.0, max_iter=200))
+    with pytest.raises(ValueError, match="at least"):
+        got.piecewise_linear_extension(got.fit_aeot(torch.tensor([[0.1, 0.2], [0.5, -0.3], [-0.4, 0.4]])))
+    assert got.aeot_sample(got.fit_aeot(data.toy2d("ring8", 200, seed=0)), np.int64(50))[0].shape == (50, 2)

@@ -2,6 +2,7 @@ import base64
 import io
 import re
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -136,9 +137,10 @@ def test_book_style_is_colour_blind_safe_and_readable():
     assert min(mpl.rcParams["xtick.labelsize"], mpl.rcParams["legend.fontsize"]) >= 9
 
 
-def test_scatter_means_are_edged_so_they_show_on_any_colour():
+def test_scatter_means_are_rings_under_the_points_so_the_samples_stay_visible():
     ax = viz.scatter2d(np.zeros((10, 2)), c="black", means=np.zeros((1, 2)))
-    crosses = ax.collections[-1]
-    assert crosses.get_edgecolor()[0][:3].tolist() == [1.0, 1.0, 1.0]  # white edge
-    assert crosses.get_facecolor()[0][:3].tolist() == [0.0, 0.0, 0.0]  # black fill
+    points, rings = ax.collections
+    assert rings.get_facecolor().size == 0 or rings.get_facecolor()[0][3] == 0  # open: no fill
+    assert np.allclose(rings.get_edgecolor()[0][:3], matplotlib.colors.to_rgb("tab:red"))
+    assert rings.get_zorder() < points.get_zorder()  # drawn under the samples
     plt.close(ax.figure)

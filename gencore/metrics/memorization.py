@@ -10,6 +10,8 @@ distance (:func:`nearest_neighbour_spacing`) for codes of no known scale.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import torch
 
@@ -41,8 +43,11 @@ def copy_shares(samples, training, unit: float, *, exact: float = 1e-4, near: fl
 
     Also ``median``: the median distance to the nearest training point, in units.
     """
-    if not (isinstance(unit, (int, float, np.floating)) and np.isfinite(unit) and unit > 0):
+    if isinstance(unit, torch.Tensor) and unit.numel() == 1:
+        unit = unit.item()
+    if isinstance(unit, bool) or not isinstance(unit, numbers.Real) or not (np.isfinite(unit) and unit > 0):
         raise ValueError(f"unit must be a positive distance, got {unit!r}")
+    unit = float(unit)
     if not 0 < exact <= near:
         raise ValueError(f"need 0 < exact <= near, got exact={exact}, near={near}")
     dist = nearest_training_distances(samples, training) / unit

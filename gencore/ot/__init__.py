@@ -30,7 +30,16 @@ from gencore.ot.regions import (
     relu_mlp,
     two_spirals,
 )
-from gencore.ot.semidiscrete import SOURCES, BrenierPotential, OTResult, power_cells, sample_source, solve, solve_exact
+from gencore.ot.semidiscrete import (
+    SOURCES,
+    BrenierPotential,
+    OTResult,
+    newton_step_accepted,
+    power_cells,
+    sample_source,
+    solve,
+    solve_exact,
+)
 
 __all__ = [
     "AEOT",
@@ -60,6 +69,7 @@ __all__ = [
     "BrenierPotential",
     "OTResult",
     "power_cells",
+    "newton_step_accepted",
     "sample_source",
     "solve",
     "solve_exact",

@@ -1,15 +1,18 @@
 """AE-OT (An et al. 2020), Eq. (ot-aeot) of ``book/ot_geometry.ipynb``: OT from noise to codes.
 
 Codes yᵢ (the data themselves for 2-D toys, an autoencoder's codes for images)
-are the targets of a semi-discrete OT map; :func:`aeot_sample` draws noise x,
-finds its two best cells i, j and blends yᵢ, yⱼ piecewise linearly in the
-distance to their common facet, unless the angle between the cells' supporting
-planes exceeds θ̂: then the facet belongs to the singular set between modes and
-samples within the band around it are rejected.
+are the targets of a semi-discrete OT map. The map sends all of cell Wᵢ to yᵢ, so
+sampling it returns the codes; :func:`aeot_sample` samples a piecewise-linear
+extension instead (:func:`piecewise_linear_extension`, :func:`extend`): noise x in a
+simplex of the triangulation of the cells' mass centres cᵢ goes to the same
+barycentric combination of their codes. Simplices that span a gap between modes
+(:func:`piecewise_linear_extension`'s ``stretch`` test) are singular: noise there is
+rejected, as is noise outside the centres' convex hull.
 """
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass
 
@@ -100,13 +103,18 @@ def piecewise_linear_extension(model: AEOT, *, stretch: float = 8.0, per_cell: i
     from scipy.spatial import Delaunay
 
     y = model.ot.potential.targets
-    d = y.shape[1]
-    if d > 4:
-        raise ValueError(f"the extension triangulates the noise space, which is practical up to d = 4; got d = {d}")
+    n, d = y.shape
+    if not 2 <= d <= 4:
+        raise ValueError(f"the extension triangulates the noise space, which works for d = 2, 3 or 4; got d = {d}")
+    if n < d + 2:
+        raise ValueError(f"the extension needs at least d + 2 = {d + 2} codes to triangulate, got {n}")
     if not stretch > 1:
         raise ValueError(f"stretch must be above 1 (a multiple of the median edge's), got {stretch!r}")
     centres = mass_centres(model, per_cell=per_cell, seed=seed)
-    tri = Delaunay(centres.numpy())
+    try:
+        tri = Delaunay(centres.numpy())
+    except Exception as err:  # scipy's QhullError: the centres lie in a lower-dimensional set
+        raise ValueError(f"the cells' mass centres cannot be triangulated (are the codes degenerate?): {err}") from err
     simplices = torch.from_numpy(tri.simplices).long()
     pairs = [(a, b) for a in range(d + 1) for b in range(a + 1, d + 1)]
     ratios = torch.stack(
@@ -156,12 +164,16 @@ def aeot_sample(
     triangulation of the mass centres c_{i_0}, ..., c_{i_d} (:func:`piecewise_linear_extension`),
     with barycentric coordinates λ (x = Σₖ λₖ c_{i_k}, Σₖ λₖ = 1, λ ≥ 0), goes to
     G(x) = Σₖ λₖ y_{i_k}. G is affine on each simplex and continuous across shared
-    faces; it returns a code yᵢ only at the single point cᵢ, so the samples are new
-    points, not copies. Noise in a singular simplex (between modes), or outside the
-    centres' convex hull (a strip along the box's edge), is rejected and redrawn.
+    faces (not one-to-one: a simplex may fold over a neighbour). It returns a code
+    only on a set of measure zero (at cᵢ, or where a folded simplex passes over a
+    code), so a sample is a copy with probability zero. Noise in a singular simplex
+    (between modes), or outside the centres' convex hull (a strip along the box's
+    edge), is rejected and redrawn. ``stretch`` is used only when no ``extension``
+    is given.
     """
-    if not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"n must be a positive integer number of samples, got {n!r}")
+    n = int(n)
     ext = extension if extension is not None else piecewise_linear_extension(model, stretch=stretch, seed=seed)
     d = model.ot.potential.targets.shape[1]
     gen = torch.Generator().manual_seed(seed + 1)
@@ -176,7 +188,7 @@ def aeot_sample(
     if kept < n:
         raise RuntimeError(
             f"only {kept} of {n} samples after {max_rounds} rounds: {1 - kept / drawn:.0%} of the noise falls in"
-            " singular simplices; raise the angle threshold or max_rounds"
+            " singular simplices or outside the centres' hull; raise stretch or max_rounds"
         )
     z = torch.cat(out)[:n]
     return (z * model.scale + model.center).float(), 1 - kept / drawn

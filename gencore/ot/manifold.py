@@ -43,7 +43,11 @@ def twonn_dimension(distances: torch.Tensor) -> float:
 
 
 def levina_bickel_dimension(distances: torch.Tensor) -> float:
-    """Levina–Bickel estimate with k = ``distances.shape[1]`` neighbours, averaged over the points."""
+    """Levina–Bickel estimate with k = ``distances.shape[1]`` neighbours: the inverse of the mean of 1/m̂_k(x).
+
+    Averaging the inverses (MacKay and Ghahramani's correction) rather than m̂_k(x)
+    itself: 1/x is convex, so noise in each point's denominator inflates a plain mean.
+    """
     t = distances[distances[:, 0] > 0].double()
     inv = torch.log(t[:, -1:] / t[:, :-1]).sum(1) / (t.shape[1] - 1)  # 1 / m̂_k(x)
     return float(1 / inv.mean())

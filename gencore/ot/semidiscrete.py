@@ -217,15 +217,23 @@ def _clip(poly: list, a: np.ndarray, b: float, label: int) -> list:
     return out
 
 
+def newton_step_accepted(w: np.ndarray, w_new: np.ndarray, nu: np.ndarray, floor: float, t: float) -> bool:
+    """Kitagawa, Mérigot and Thibert's test of a damped Newton step of size ``t``: every cell's mass
+    ``w_new`` stays at least ``floor``, and the error falls enough, ‖w_new − ν‖ ≤ (1 − t/2) ‖w − ν‖."""
+    decrease = np.linalg.norm(w_new - nu) <= (1 - t / 2) * np.linalg.norm(w - nu)
+    return bool(w_new.min() >= floor and decrease)
+
+
 def solve_exact(targets, nu=None, *, tol: float = 1e-3, max_iter: int = 100, record: bool = True) -> OTResult:
     """Semi-discrete OT from the uniform measure on [−1, 1]² to distinct ``targets`` ``(n, 2)`` in that box.
 
     Damped Newton with exact cells, starting from the targets' Voronoi diagram.
     Cell areas and the Hessian of E(h), Eq. (ot-energy), come from :func:`power_cells`:
     ∂wᵢ/∂hⱼ = −|facet ij| / (4‖yᵢ − yⱼ‖) for j ≠ i, and minus the sum of those on the diagonal
-    (4 is the box's area). Each Newton step is halved until every cell keeps at
-    least half of min(νᵢ, the smallest initial cell) (Kitagawa, Mérigot and Thibert
-    2019). Stops when maxᵢ |wᵢ − νᵢ| / νᵢ < ``tol`` (exact, no sampling noise).
+    (4 is the box's area). Each Newton step t·Δh is halved until every cell keeps at
+    least half of min(νᵢ, the smallest initial cell) and the error decreases enough,
+    ‖w(h + tΔh) − ν‖ ≤ (1 − t/2) ‖w(h) − ν‖ (Kitagawa, Mérigot and Thibert 2019,
+    :func:`newton_step_accepted`). Stops when maxᵢ |wᵢ − νᵢ| / νᵢ < ``tol`` (exact, no sampling noise).
     """
     import scipy.sparse
     import scipy.sparse.linalg
@@ -266,7 +274,7 @@ def solve_exact(targets, nu=None, *, tol: float = 1e-3, max_iter: int = 100, rec
         t = 1.0
         while True:
             new_areas, new_facets = power_cells(y, torch.from_numpy(h + t * step))
-            if new_areas.min() / 4 >= floor or t < 1e-6:
+            if newton_step_accepted(w, new_areas / 4, w_nu, floor, t) or t < 1e-6:
                 break
             t /= 2
         h, areas, facets = h + t * step, new_areas, new_facets
