@@ -88,7 +88,10 @@ def frechet_distance(feats_a, feats_b, eps: float = 1e-6) -> float:
             )
         covmean = covmean.real
     diff = mu_a - mu_b
-    return float(diff @ diff + np.trace(s_a) + np.trace(s_b) - 2 * np.trace(covmean))
+    value = float(diff @ diff + np.trace(s_a) + np.trace(s_b) - 2 * np.trace(covmean))
+    if not np.isfinite(value):
+        raise ValueError(f"the Fréchet distance is {value}: the features are too large or degenerate")
+    return value
 
 
 @torch.no_grad()

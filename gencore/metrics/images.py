@@ -26,6 +26,7 @@ import torch
 
 import gencore
 from gencore.latent import slerp
+from gencore.metrics.arrays import images as _images
 from gencore.metrics.arrays import points as _points
 from gencore.metrics.distances import frechet_distance
 from gencore.metrics.manifolds import PrecisionRecall, precision_recall
@@ -66,6 +67,7 @@ def fid(images: torch.Tensor, reference_features, classifier, batch_size: int = 
     The features of ``images`` are the ``classifier``'s (:func:`classifier_outputs`);
     compute the reference features once with the same classifier and reuse them.
     """
+    images = _images(images, refuse_unit_range=True)
     return frechet_distance(classifier_outputs(classifier, images, batch_size)[0], reference_features)
 
 
@@ -74,6 +76,7 @@ def image_precision_recall(
 ) -> PrecisionRecall:
     """Improved precision and recall (Eq. (ev-pr)) of ``images`` (N, 1, 28, 28) in [-1, 1] against
     ``reference_features`` (M, d) of real images, in the ``classifier``'s features, called like :func:`fid`."""
+    images = _images(images, refuse_unit_range=True)
     return precision_recall(reference_features, classifier_outputs(classifier, images, batch_size)[0], k=k)
 
 
@@ -171,6 +174,8 @@ def fid_infinity(sizes, fids) -> tuple[float, float]:
     f = np.asarray(fids, dtype=np.float64).reshape(len(n), -1)
     if len(np.unique(n)) < 2:
         raise ValueError("need FIDs at two or more distinct sample sizes")
+    if not (np.isfinite(f).all() and np.isfinite(n).all() and (n > 0).all()):
+        raise ValueError("sizes must be positive and fids finite")
     x = np.repeat(1.0 / n, f.shape[1])
     k, intercept = np.polyfit(x, f.ravel(), 1)
     return float(intercept), float(k)
@@ -217,4 +222,6 @@ def perceptual_path_length(
     dev = next(generator.parameters()).device
     with gencore.eval_mode(generator):
         terms = path_lengths(lambda z: generator(z.to(dev)), generator.latent_dim, classifier, n, eps, seed, batch_size)
+    if not np.isfinite(terms).all():
+        raise ValueError("path lengths hold NaN or infinite values: the generator's images are not finite")
     return float(terms.mean())
