@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from gencore.ot.semidiscrete import OTResult, sample_source, solve, solve_exact
+from gencore.ot.semidiscrete import OTResult, check_targets, sample_source, solve, solve_exact
 
 
 def facet_angles(targets: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
@@ -45,7 +45,9 @@ def fit_aeot(codes, *, source: str = "uniform", seed: int = 0, **solve_options) 
     Codes in the plane with a uniform source use the exact solver :func:`solve_exact`
     (``tol`` 1e-3 unless given); others :func:`solve` (Monte Carlo, Adam, ``seed``).
     """
-    c = torch.as_tensor(codes, dtype=torch.float64)
+    c = check_targets(codes, "codes")
+    if len(c) < 2:
+        raise ValueError(f"fit_aeot needs at least 2 distinct codes, got {len(c)}")
     center = c.mean(0)
     scale = float((c - center).abs().max())
     y = (c - center) / scale

@@ -26,7 +26,14 @@ def pca_spectrum(x) -> np.ndarray:
 
 def neighbour_distances(x, k: int, chunk: int = 1024) -> torch.Tensor:
     """Distances ``(N, k)`` (float32) from each row of ``x`` ``(N, ...)`` to its k nearest other rows, nearest first."""
-    x = torch.as_tensor(x, dtype=torch.float32).flatten(1)
+    x = torch.as_tensor(x, dtype=torch.float32)
+    if x.ndim < 2:
+        raise ValueError(f"x must be points (N, ...), got shape {tuple(x.shape)}")
+    x = x.flatten(1)
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k < len(x):
+        raise ValueError(f"k must be an integer from 1 to the number of points minus 1 ({len(x) - 1}), got {k!r}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("x holds NaN or infinite values")
     out = []
     for i, part in enumerate(x.split(chunk)):
         d = torch.cdist(part, x)
@@ -37,13 +44,31 @@ def neighbour_distances(x, k: int, chunk: int = 1024) -> torch.Tensor:
 
 def twonn_dimension(distances: torch.Tensor) -> float:
     """TwoNN maximum-likelihood estimate from :func:`neighbour_distances` ``(N, ≥ 2)`` of distinct points."""
-    r = distances[distances[:, 0] > 0].double()  # a duplicate point has no ratio
+    r = _distinct(distances, 2).double()  # a duplicate point has no ratio
     mu = r[:, 1] / r[:, 0]
-    return float((len(mu) - 1) / torch.log(mu).sum())
+    total = float(torch.log(mu).sum())
+    if total <= 1e-6 * len(mu):  # float32 distances: equal up to rounding
+        raise ValueError("every point's two nearest neighbours are equally far: the cloud is degenerate (a lattice?)")
+    return (len(mu) - 1) / total
 
 
 def levina_bickel_dimension(distances: torch.Tensor) -> float:
     """Levina–Bickel estimate with k = ``distances.shape[1]`` neighbours, averaged over the points."""
-    t = distances[distances[:, 0] > 0].double()
+    t = _distinct(distances, 2).double()
     inv = torch.log(t[:, -1:] / t[:, :-1]).sum(1) / (t.shape[1] - 1)  # 1 / m̂_k(x)
+    if float(inv.mean()) <= 1e-6:  # float32 distances: equal up to rounding
+        raise ValueError("every point's k nearest neighbours are equally far: the cloud is degenerate")
     return float(1 / inv.mean())
+
+
+def _distinct(distances: torch.Tensor, least_k: int) -> torch.Tensor:
+    """The rows of ``distances`` ``(N, k)`` whose nearest neighbour is no duplicate (at least 2; k ≥ ``least_k``)."""
+    d = torch.as_tensor(distances)
+    if d.ndim != 2 or d.shape[1] < least_k:
+        raise ValueError(f"distances must be (N, k) with k ≥ {least_k} neighbours, got shape {tuple(d.shape)}")
+    if not bool(torch.isfinite(d).all()):
+        raise ValueError("distances hold NaN or infinite values (fewer points than k + 1?)")
+    kept = d[d[:, 0] > 0]
+    if len(kept) < 2:
+        raise ValueError(f"only {len(kept)} of {len(d)} points have a nearest neighbour at a distance > 0: need 2")
+    return kept
