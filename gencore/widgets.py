@@ -153,10 +153,11 @@ class SliderView:
             if self._figure:
                 self._display_width = int(min(viz.MAX_WIDTH, max(drawn[0].width // viz.DENSITY, viz.MIN_WIDTH)))
                 # Full density (DENSITY pixels per CSS pixel of the displayed width) if the
-                # frames fit the budget, else fewer pixels, never below one per CSS pixel,
-                # and as a last resort fewer colours.
+                # frames fit the budget, else fewer pixels down to one per CSS pixel, then
+                # fewer colours, then (blurred, before refusing) down to half a pixel per CSS pixel.
                 width = self.width or self._display_width
-                for density, colours in ((viz.DENSITY, 256), (1.5, 256), (1.25, 256), (1.0, 256), (1.0, 64)):
+                tiers = ((viz.DENSITY, 256), (1.5, 256), (1.25, 256), (1.0, 256), (1.0, 64), (0.75, 64), (0.5, 64))
+                for density, colours in tiers:
                     scale = min(1.0, density * width / drawn[0].width)
                     frames = [self._encode(img, scale, colours) for img in drawn]
                     if sum(map(len, frames)) <= self.max_bytes:

@@ -51,3 +51,15 @@ def test_width_must_be_a_positive_integer(width):
 def test_max_bytes_must_be_positive():
     with pytest.raises(ValueError, match="max_bytes must be a positive"):
         widgets.slider(lambda a: np.zeros((2, 2)), a=[0, 1], max_bytes=0)
+
+
+def test_figure_frames_over_every_tier_of_the_budget_are_refused():
+    import matplotlib.pyplot as plt
+
+    def fig(a):
+        f, ax = plt.subplots(figsize=(2, 2))
+        ax.imshow(np.random.default_rng(a).random((64, 64, 3)))
+        return f
+
+    with pytest.raises(ValueError, match="over max_bytes=1,000"):
+        widgets.slider(fig, a=[0, 1], max_bytes=1000).frames()
