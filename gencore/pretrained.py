@@ -106,12 +106,23 @@ def load(name: str, part: str | None = None, device: torch.device | str | None =
     model = models.build(p["arch"], p["config"])
     checkpoint.load_into(
         model,
-        WEIGHTS_DIR / p["file"],
+        weights_file(name, part, p["file"]),
         expected_sha256=p["sha256"],
         expected_metadata={"name": name, "part": part},
+        expected_tensors_sha256=p.get("tensors_sha256"),
         rebuild_hint=f"To fix it, {RESTORE} (or `python -m gencore train {name} --replace`).",
     )
     return model.to(device or gencore.device()).eval()
+
+
+def weights_file(name: str, part: str, file: str) -> Path:
+    """The path of a part's file, which must lie in :data:`WEIGHTS_DIR` (symbolic links resolved)."""
+    path = WEIGHTS_DIR / str(file)
+    if path.resolve().parent != WEIGHTS_DIR.resolve():
+        raise ValueError(
+            f"the manifest entry of {name!r}, part {part!r}, names {file!r}, which is not in {WEIGHTS_DIR}: {RESTORE}"
+        )
+    return path
 
 
 def load_parts(name: str, device: torch.device | str | None = None) -> dict[str, torch.nn.Module]:
