@@ -106,6 +106,14 @@ def inpaint(
         raise ValueError(f"inpaint takes images of shape (N, C, H, W), got {tuple(image.shape)}")
     if mask.ndim != 4 or mask.shape[1:] != image.shape[1:] or mask.shape[0] not in (1, image.shape[0]):
         raise ValueError(f"mask shape {tuple(mask.shape)} differs from image shape {tuple(image.shape)}")
+    if not bool(torch.isfinite(mask).all()) or float(mask.min()) < 0 or float(mask.max()) > 1:
+        raise ValueError(f"mask values must lie in [0, 1] (1 = known), got {float(mask.min())} to {float(mask.max())}")
+    if not isinstance(getattr(generator, "latent_dim", None), int):
+        raise ValueError(f"inpaint needs a generator from noise with .latent_dim; {type(generator).__name__} has none")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
+        raise ValueError(f"restarts must be a positive integer, got {restarts!r}")
     dev = next(generator.parameters()).device
     n = image.shape[0]
     image, mask = image.to(dev), mask.to(dev, image.dtype)

@@ -1,0 +1,60 @@
+"""Bad model configurations and arguments get gencore's words, not a ZeroDivisionError or an AttributeError."""
+
+import pytest
+import torch
+
+from gencore import latent, models
+from gencore.models.stylegan import StyleDiscriminator, StyleGANConfig, StyleGenerator
+
+SMALL = {"z_dim": 8, "w_dim": 8, "mapping_layers": 2, "channels": [8, 8, 4, 4]}
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"mapping_lr": 0}, "mapping_lr must be a positive"),
+        ({"mapping_lr": float("nan")}, "mapping_lr must be a positive"),
+        ({"z_dim": 0}, "z_dim must be an integer of at least 1"),
+        ({"channels": []}, "channels must be positive integers"),
+        ({"channels": [8, 0]}, "channels must be positive integers"),
+        ({"mbstd_group": 0}, "mbstd_group"),
+        ({"w_avg_beta": 2.0}, "w_avg_beta"),
+    ],
+)
+def test_bad_stylegan_configs_are_refused(change, message):
+    with pytest.raises(ValueError, match=message):
+        models.build("stylegan-generator", {**SMALL, **change})
+
+
+def test_the_discriminator_refuses_an_empty_batch():
+    d = StyleDiscriminator(StyleGANConfig(**{**SMALL, "channels": (8, 8, 4, 4)}))
+    with pytest.raises(ValueError, match="at least one image"):
+        d(torch.zeros(0, 3, 32, 32))
+
+
+def _stylegan_pair():
+    cfg = StyleGANConfig(**{**SMALL, "channels": (8, 8, 4, 4)})
+    return StyleGenerator(cfg), StyleDiscriminator(cfg)
+
+
+@pytest.mark.parametrize("value", [2.0, -1.0, float("nan")])
+def test_inpaint_refuses_mask_values_outside_zero_one(value):
+    g, d = _stylegan_pair()
+    mask = torch.ones(1, 3, 32, 32)
+    mask[0, 0, 0, 0] = value
+    with pytest.raises(ValueError, match=r"mask values must lie in \[0, 1\]"):
+        latent.inpaint(g, d, torch.zeros(1, 3, 32, 32), mask, steps=1, restarts=4)
+
+
+def test_inpaint_works_with_a_stylegan_generator():
+    g, d = _stylegan_pair()
+    mask = torch.zeros(1, 3, 32, 32)
+    mask[..., :16, :] = 1
+    out = latent.inpaint(g, d, torch.zeros(1, 3, 32, 32), mask, steps=2, restarts=4)
+    assert out["z"].shape == (1, 8) and out["completed"].shape == (1, 3, 32, 32)
+
+
+def test_inpaint_refuses_a_generator_without_a_latent_size():
+    g = torch.nn.Conv2d(1, 1, 1)
+    with pytest.raises(ValueError, match="latent_dim"):
+        latent.inpaint(g, g, torch.zeros(1, 1, 4, 4), torch.ones(1, 1, 4, 4))
