@@ -89,3 +89,13 @@ def test_translation_metrics_refuse_a_non_finite_translation_or_images():
 def test_fid_infinity_refuses_non_finite_fids():
     with pytest.raises(ValueError, match="finite"):
         metrics.fid_infinity([100, 200], [float("nan"), 3.0])
+
+
+def test_critic_gap_and_sharpness_refuse_non_finite_values():
+    critic = torch.nn.Linear(2, 1)
+    x = torch.randn(8, 2)
+    assert np.isfinite(metrics.critic_gap(critic, x, x + 1))
+    with pytest.raises(ValueError, match="critic gap is nan"):
+        metrics.critic_gap(critic, torch.full_like(x, float("nan")), x)
+    with pytest.raises(ValueError, match="NaN"):
+        metrics.laplacian_sharpness(torch.full((1, 1, 4, 4), float("nan")))

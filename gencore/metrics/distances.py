@@ -98,4 +98,7 @@ def frechet_distance(feats_a, feats_b, eps: float = 1e-6) -> float:
 def critic_gap(critic, samples_a: torch.Tensor, samples_b: torch.Tensor) -> float:
     """E_a[f] − E_b[f] for a critic f (N, ...) -> (N,), evaluated in eval mode (restored afterwards)."""
     with gencore.eval_mode(critic):
-        return (critic(samples_a).mean() - critic(samples_b).mean()).item()
+        gap = (critic(samples_a).mean() - critic(samples_b).mean()).item()
+    if not np.isfinite(gap):
+        raise ValueError(f"the critic gap is {gap}: the critic's outputs (or the samples) are not finite")
+    return gap

@@ -42,6 +42,8 @@ def laplacian_sharpness(images: torch.Tensor) -> torch.Tensor:
     x = torch.as_tensor(images).detach().float()
     if x.ndim != 4:
         raise ValueError(f"expected images of shape (N, C, H, W), got {tuple(x.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("images hold NaN or infinite values")
     kernel = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]], device=x.device)
     u = ((x + 1) / 2).flatten(0, 1).unsqueeze(1)  # (N·C, 1, H, W)
     lap = torch.nn.functional.conv2d(u, kernel.view(1, 1, 3, 3))
