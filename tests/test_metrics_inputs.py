@@ -99,3 +99,20 @@ def test_critic_gap_and_sharpness_refuse_non_finite_values():
         metrics.critic_gap(critic, torch.full_like(x, float("nan")), x)
     with pytest.raises(ValueError, match="NaN"):
         metrics.laplacian_sharpness(torch.full((1, 1, 4, 4), float("nan")))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda a, b: metrics.frechet_distance(a, b, eps=-1), "eps must be"),
+        (lambda a, b: metrics.mode_coverage(a[:, :2], np.zeros((3, 2)), 0.1), "duplicate modes"),
+        (lambda a, b: metrics.fid_versus_n(a, b, [10], seeds=()), "at least one"),
+        (lambda a, b: metrics.fid_infinity([1, 2, 3], [1.0, 2.0]), "one row per size"),
+        (lambda a, b: metrics.manifold_membership(a, b, np.full(len(b), -1.0)), "non-negative"),
+        (lambda a, b: metrics.laplacian_sharpness(torch.zeros(1, 1, 2, 2)), "3x3"),
+    ],
+)
+def test_other_metric_arguments_are_checked(call, message):
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=message):
+        call(rng.normal(size=(50, 3)), rng.normal(size=(60, 3)))

@@ -117,3 +117,12 @@ def test_dimension_estimators_refuse_degenerate_clouds():
         ot.twonn_dimension(near)
     line = ot.neighbour_distances(torch.rand(500, 1, generator=torch.Generator().manual_seed(0)) * torch.ones(1, 3), 5)
     assert 0.7 < ot.twonn_dimension(line) < 1.3 and 0.7 < ot.levina_bickel_dimension(line) < 1.3
+
+
+def test_pca_spectrum_and_solve_seed_are_checked():
+    with pytest.raises(ValueError, match="at least 2 finite points"):
+        ot.pca_spectrum(torch.rand(1, 3))
+    with pytest.raises(ValueError, match="all points of x are equal"):
+        ot.pca_spectrum(torch.ones(5, 3))
+    with pytest.raises(ValueError, match="seed must be"):
+        ot.solve(_targets(), seed=-1)

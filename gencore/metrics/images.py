@@ -44,6 +44,8 @@ def laplacian_sharpness(images: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"expected images of shape (N, C, H, W), got {tuple(x.shape)}")
     if not bool(torch.isfinite(x).all()):
         raise ValueError("images hold NaN or infinite values")
+    if x.shape[0] == 0 or min(x.shape[2:]) < 3:
+        raise ValueError(f"the Laplacian needs at least one image of 3x3 pixels or more, got {tuple(x.shape)}")
     kernel = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]], device=x.device)
     u = ((x + 1) / 2).flatten(0, 1).unsqueeze(1)  # (N·C, 1, H, W)
     lap = torch.nn.functional.conv2d(u, kernel.view(1, 1, 3, 3))
@@ -153,6 +155,8 @@ def fid_versus_n(feats, reference_feats, sizes, seeds=(0, 1, 2)) -> np.ndarray:
     seed would give the whole set, so its FID is computed once and repeated.
     """
     a = _points(feats, "feats")
+    if len(seeds) == 0 or len(sizes) == 0:
+        raise ValueError("give at least one sample size and one seed")
     out = np.empty((len(sizes), len(seeds)))
     for i, n in enumerate(sizes):
         if not 2 <= n <= len(a):
@@ -172,8 +176,11 @@ def fid_infinity(sizes, fids) -> tuple[float, float]:
     ``sizes`` ``(S,)``; ``fids`` ``(S,)`` or ``(S, R)`` (R repeats per size, all used).
     Needs at least two distinct sizes.
     """
-    n = np.asarray(sizes, dtype=np.float64)
-    f = np.asarray(fids, dtype=np.float64).reshape(len(n), -1)
+    n = np.asarray(sizes, dtype=np.float64).ravel()
+    f = np.asarray(fids, dtype=np.float64)
+    if f.ndim not in (1, 2) or len(f) != len(n) or f.size == 0:
+        raise ValueError(f"fids must have shape ({len(n)},) or ({len(n)}, R), one row per size; got {f.shape}")
+    f = f.reshape(len(n), -1)
     if len(np.unique(n)) < 2:
         raise ValueError("need FIDs at two or more distinct sample sizes")
     if not (np.isfinite(f).all() and np.isfinite(n).all() and (n > 0).all()):

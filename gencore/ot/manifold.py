@@ -19,8 +19,12 @@ import torch
 def pca_spectrum(x) -> np.ndarray:
     """Shares of variance ``(min(N, D),)`` along the principal axes of ``x`` ``(N, D)``, largest first."""
     x = torch.as_tensor(x, dtype=torch.float64).flatten(1)
+    if len(x) < 2 or not bool(torch.isfinite(x).all()):
+        raise ValueError(f"x must be at least 2 finite points (N, D), got shape {tuple(x.shape)}")
     x = x - x.mean(0)
     var = torch.linalg.eigvalsh(x.T @ x).flip(0).clamp_min(0)  # the covariance's eigenvalues, largest first
+    if float(var.sum()) == 0:
+        raise ValueError("all points of x are equal: there is no variance to share")
     return (var / var.sum()).numpy()
 
 

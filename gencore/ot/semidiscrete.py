@@ -92,7 +92,7 @@ class BrenierPotential:
         x = x.to(self.targets.dtype)
         vals, idx = [], []
         for part in x.split(self.chunk):
-            v, i = torch.topk(torch.addmm(self.h, part, self.targets.T), k, dim=1)
+            v, i = torch.topk(torch.addmm(self.h.to(self.targets.dtype), part, self.targets.T), k, dim=1)
             vals.append(v)
             idx.append(i)
         return torch.cat(vals), torch.cat(idx)
@@ -170,6 +170,7 @@ def solve(
     w_nu = torch.full((n,), 1.0 / n, dtype=torch.float64) if nu is None else check_weights(nu, n)
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+    seed = _count(seed, "seed", 0)
     tol, lr = _positive(tol, "tol"), _positive(lr, "lr")
     batch, check, check_every = (
         _count(batch, "batch", 1),
