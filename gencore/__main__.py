@@ -40,8 +40,15 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"{value} is not a positive, finite number")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _non_negative(text)
+    if value >= 2**32:
+        raise argparse.ArgumentTypeError(f"{value} is too large; seeds go from 0 to 2**32 - 1")
     return value
 
 
@@ -92,6 +99,8 @@ def _deferred_interrupt():
 def _check_out(out: str) -> str | None:
     """Why the run folder ``out`` cannot be used, or None when it can (it is created if missing)."""
     base = Path(out)
+    if base.exists() and not base.is_dir():
+        return f"--out {out} is not a folder"
     try:
         base.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -225,6 +234,13 @@ def _train(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from gencore import bench
 
+    problem = _check_out(str(Path(args.out).parent))  # before the benchmarks run, not after
+    if problem is None and Path(args.out).is_dir():
+        problem = f"--out {args.out} is a folder; name a file"
+    if problem:
+        print(f"error: {problem.replace('--out', '--out folder', 1)}", file=sys.stderr)
+        return 2
+
     options = {
         "jobs": args.jobs,
         "seeds": args.seeds,
@@ -254,7 +270,7 @@ def parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="retrain a shipped model from its recipe (NAME or 'all')")
     t.add_argument("name", choices=[*recipes.names(), "all"], metavar="NAME", help="a recipe, or 'all'")
     t.add_argument("--steps", type=_positive, default=None, help="override the recipe's number of steps (1 or more)")
-    t.add_argument("--seed", type=_non_negative, default=None, help="override the recipe's seed")
+    t.add_argument("--seed", type=_seed, default=None, help="override the recipe's seed")
     t.add_argument("--out", default="runs", help="folder for the run's weights and entry (default: runs/)")
     t.add_argument("--replace", action="store_true", help="replace the shipped weights and manifest entry")
     t.add_argument("--force", action="store_true", help="with --replace: allow fewer steps than the recipe's")

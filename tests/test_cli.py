@@ -119,3 +119,27 @@ def test_bench_with_an_unknown_chapter_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as info:
         main(["bench", "--chapters", "vea", "--no-chapters"])
     assert info.value.code == 2 and "unknown chapter vea" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", NAME, "--seed", str(2**64)], "seeds go from 0"),
+        (["bench", "cpu-budget", "--budget", "inf", "--no-chapters"], "positive, finite"),
+        (["bench", "cpu-budget", "--budget", "nan", "--no-chapters"], "positive, finite"),
+    ],
+)
+def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_bench_checks_its_out_before_running(tmp_path, capsys, monkeypatch):
+    from gencore import bench
+
+    (tmp_path / "f").write_text("x")
+    monkeypatch.setattr(bench, "main", lambda *a, **k: pytest.fail("ran before checking --out"))
+    assert main(["bench", "cpu-budget", "--no-chapters", "--out", str(tmp_path / "f" / "bench.json")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    assert main(["bench", "cpu-budget", "--no-chapters", "--out", str(tmp_path)]) == 2

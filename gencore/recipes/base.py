@@ -147,8 +147,8 @@ def train_recipe(
     steps, seed = config["train"].get("steps"), config["train"].get("seed")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be a non-negative integer below 2**32, got {seed!r}")
     gencore.seed(seed)
     parts = {p: m.to(gencore.device()) for p, m in r.build(config).items()}
     options = {"snapshot": (lambda: snapshot(parts)), "snapshot_every": snapshot_every} if snapshot else {}
