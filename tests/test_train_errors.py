@@ -93,3 +93,24 @@ def test_train_recipe_refuses_weights_that_became_nan_and_keeps_the_run(monkeypa
     with pytest.raises(TrainingDiverged, match="part 'classifier' has NaN or infinite weights after step 2") as info:
         recipes.train_recipe("mnist-classifier", steps=2)
     assert info.value.run.history.completed_steps == 2 and set(info.value.run.parts) == {"classifier"}
+
+
+@pytest.mark.parametrize(
+    "args, options, message",
+    [
+        (([Phase("p", lambda b: {}, repeat=0)], _endless(), 3), {}, "repeat must be a positive integer"),
+        ((["not a phase"], _endless(), 3), {}, "takes Phase objects"),
+        (([Phase("p", lambda b: {})], [(torch.zeros(1),)], 3), {}, "batches must be an iterator"),
+        (([Phase("p", lambda b: {})], _endless(), 3), {"eval_every": -1}, "eval_every must be"),
+        (([Phase("p", lambda b: {})], _endless(), 3), {"checkpoint_every": 1.5}, "checkpoint_every must be"),
+    ],
+)
+def test_bad_arguments_of_train_are_refused(args, options, message):
+    with pytest.raises(ValueError, match=message):
+        train(*args, **options)
+
+
+def test_a_phase_that_returns_no_dict_is_a_clear_error():
+    with pytest.raises(TypeError, match="update must return a dict") as info:
+        train([Phase("p", lambda b: 1.0)], _endless(), 3)
+    assert info.value.history.completed_steps == 0

@@ -164,6 +164,18 @@ def train(
         raise ValueError("train() needs at least one Phase")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    for phase in phases:
+        if not isinstance(phase, Phase):
+            raise ValueError(f"train() takes Phase objects, got {type(phase).__name__}")
+        if isinstance(phase.repeat, bool) or not isinstance(phase.repeat, int) or phase.repeat < 1:
+            raise ValueError(f"phase {phase.name!r}: repeat must be a positive integer, got {phase.repeat!r}")
+    for name, every in (("eval_every", eval_every), ("snapshot_every", snapshot_every)):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {every!r}")
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 0:
+        raise ValueError(f"checkpoint_every must be a non-negative integer, got {checkpoint_every!r}")
+    if any(p.takes_batch for p in phases) and not hasattr(batches, "__next__"):
+        raise ValueError(f"batches must be an iterator (a generator, or iter(...)), got {type(batches).__name__}")
     history = history or History()
     history.interrupted = False  # a continued run after Ctrl-C is a new call: it ends normally
     start = history.completed_steps
@@ -189,6 +201,10 @@ def train(
                         if isinstance(err, TrainingDiverged):
                             raise
                         raise _diverged(history, step, f"phase {phase.name!r} failed: {err}") from err
+                    if not isinstance(out, dict):
+                        raise TypeError(
+                            f"phase {phase.name!r} returned {type(out).__name__}; update must return a dict"
+                        )
                     for k, v in out.items():
                         v = float(v)
                         if not math.isfinite(v):
