@@ -93,6 +93,11 @@ class SliderView:
         self.render = render
         self.params = {k: list(v) for k, v in params.items()}
         initial = initial or {}
+        unknown_initial = set(initial) - set(self.params)
+        if unknown_initial:
+            raise ValueError(
+                f"initial names unknown parameters {sorted(unknown_initial)}; parameters: {list(self.params)}"
+            )
         self.initial = {k: self._nearest(k, initial.get(k, v[len(v) // 2])) for k, v in self.params.items()}
         self.width = width
         self.title = title
@@ -295,7 +300,14 @@ def latent_slider(
 
     ``decode`` maps ``(1, latent_dim)`` to an image ``(1, C, H, W)`` in [-1, 1].
     """
+    dims = list(dims)
+    if not dims or len(set(dims)) < len(dims):
+        raise ValueError(f"dims must name one or more distinct latent coordinates, got {dims!r}")
     latent_dim = latent_dim or (len(base) if base is not None else max(dims) + 1)
+    if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or not 0 <= d < latent_dim for d in dims):
+        raise ValueError(f"dims must be integers from 0 to latent_dim - 1 = {latent_dim - 1}, got {dims!r}")
+    if not np.isfinite(np.asarray(list(values), dtype=float)).all():
+        raise ValueError("values must be finite numbers")
     z0 = torch.zeros(latent_dim) if base is None else torch.as_tensor(base, dtype=torch.float32).clone()
 
     def render(**kw):
@@ -325,6 +337,11 @@ def snapshot_slider(
     alt: str = "",
 ) -> SliderView:
     """A slider over training snapshots ``[(step, value), ...]`` from :class:`gencore.train.History`."""
+    steps = [step for step, _ in snapshots]
+    if len(set(steps)) < len(steps):
+        raise ValueError(f"snapshots hold a step more than once: {sorted(s for s in set(steps) if steps.count(s) > 1)}")
+    if len(steps) < 2:
+        raise ValueError(f"a snapshot slider needs at least two snapshots, got {len(steps)}")
     by_step = dict(snapshots)
     return slider(
         lambda step: render(by_step[step]),

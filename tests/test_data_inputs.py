@@ -89,3 +89,15 @@ def test_tensors_sha256_is_checked_on_load(weights_copy):
     _edit(weights_copy, lambda p: p.update(tensors_sha256="0" * 64))
     with pytest.raises(ValueError, match="tensors_sha256"):
         pretrained.load("mnist-classifier")
+
+
+def test_shapes_refuse_more_images_than_memory_holds():
+    with pytest.raises(ValueError, match="at most 200,000"):
+        data.load("shapes", n=10**12)
+
+
+def test_an_empty_image_grid_is_refused():
+    from gencore import viz
+
+    with pytest.raises(ValueError, match="non-empty batch"):
+        viz.grid_array(torch.zeros(0, 1, 4, 4))

@@ -63,3 +63,27 @@ def test_figure_frames_over_every_tier_of_the_budget_are_refused():
 
     with pytest.raises(ValueError, match="over max_bytes=1,000"):
         widgets.slider(fig, a=[0, 1], max_bytes=1000).frames()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"dims": (5,), "latent_dim": 3}, r"from 0 to latent_dim - 1 = 2"),
+        ({"dims": (-1,), "latent_dim": 3}, "from 0 to"),
+        ({"dims": ()}, "one or more distinct"),
+        ({"dims": (0, 0)}, "one or more distinct"),
+        ({"values": [float("nan"), 1.0]}, "finite"),
+    ],
+)
+def test_latent_slider_checks_dims_and_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        widgets.latent_slider(lambda z: torch.zeros(1, 1, 4, 4), **{"values": [0.0, 1.0], **kwargs})
+
+
+def test_snapshot_and_initial_checks():
+    with pytest.raises(ValueError, match="at least two snapshots"):
+        widgets.snapshot_slider([], lambda v: np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"more than once: \[0\]"):
+        widgets.snapshot_slider([(0, 1), (0, 2)], lambda v: np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="initial names unknown parameters"):
+        widgets.slider(lambda a: np.zeros((2, 2)), a=[0, 1], initial={"b": 3})

@@ -39,6 +39,8 @@ FACTOR_RANGES: dict[str, tuple[float, float]] = {
     "background": (0.0, 0.5),
 }
 SIZE = 32
+#: most images one call draws (12 kB each as float32: 2.4 GB)
+MAX_IMAGES = 200_000
 SATURATION = 0.85
 TRIANGLE_CIRCUMRADIUS = 1.3  # in units of the scale factor
 #: seeds of the held-out split are offset by this, so no held-out image is a training image
@@ -137,8 +139,8 @@ def load_shapes(n: int = 20_000, seed: int = 0, split: str = "train") -> Data:
     ``info["factor_names"]`` (:data:`FACTORS`). The same ``seed`` and ``split`` give the same images;
     ``split="heldout"`` draws from a disjoint seed.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 < n <= MAX_IMAGES:
+        raise ValueError(f"n must be a positive integer of at most {MAX_IMAGES:,}, got {n!r}")
     if split not in ("train", "heldout"):
         raise ValueError(f"unknown split {split!r} for shapes; use 'train' or 'heldout'")
     shape, factors = sample_factors(n, split_seed(seed, split))
