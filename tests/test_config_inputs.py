@@ -23,6 +23,8 @@ SMALL = {"z_dim": 8, "w_dim": 8, "mapping_layers": 2, "channels": [8, 8, 4, 4]}
 )
 def test_bad_stylegan_configs_are_refused(change, message):
     with pytest.raises(ValueError, match=message):
+        StyleGANConfig(**{**SMALL, **change})
+    with pytest.raises(ValueError, match="stylegan-generator config|StyleGANConfig"):
         models.build("stylegan-generator", {**SMALL, **change})
 
 
@@ -58,3 +60,19 @@ def test_inpaint_refuses_a_generator_without_a_latent_size():
     g = torch.nn.Conv2d(1, 1, 1)
     with pytest.raises(ValueError, match="latent_dim"):
         latent.inpaint(g, g, torch.zeros(1, 1, 4, 4), torch.ones(1, 1, 4, 4))
+
+
+@pytest.mark.parametrize(
+    "arch, config, key",
+    [
+        ("dcgan-generator", {"width": 0}, "width"),
+        ("dcgan-critic", {"latent_dim": 0}, "latent_dim"),
+        ("vae", {"latent_dim": -2}, "latent_dim"),
+        ("mnist-classifier", {"width": -1}, "width"),
+        ("mlp-generator", {"hidden": 0}, "hidden"),
+        ("vae", {"obs_std": float("nan")}, "obs_std"),
+    ],
+)
+def test_build_refuses_negative_counts_and_sizes_below_one(arch, config, key):
+    with pytest.raises(ValueError, match=f"{arch} config '{key}'"):
+        models.build(arch, config)
