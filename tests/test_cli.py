@@ -143,3 +143,48 @@ def test_bench_checks_its_out_before_running(tmp_path, capsys, monkeypatch):
     assert main(["bench", "cpu-budget", "--no-chapters", "--out", str(tmp_path / "f" / "bench.json")]) == 2
     assert "is not a folder" in capsys.readouterr().err
     assert main(["bench", "cpu-budget", "--no-chapters", "--out", str(tmp_path)]) == 2
+
+
+_SIGINT_CHILD = """
+import dataclasses, pathlib, sys
+from gencore import recipes
+from gencore.__main__ import main
+from gencore.recipes import base
+
+r = recipes.recipe("mnist-classifier")
+flag = pathlib.Path(sys.argv[1])
+
+def fit(parts, config, progress=None, **options):
+    return r.fit(parts, config, progress, stop=lambda step: flag.touch() if step == 2 else False, **options)
+
+base._RECIPES[r.name] = dataclasses.replace(r, fit=fit)
+sys.exit(main(["train", "mnist-classifier", "--steps", "100000", "--out", sys.argv[2]]))
+"""
+
+
+def test_a_real_ctrl_c_writes_the_run(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    flag, out = tmp_path / "started", tmp_path / "runs"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SIGINT_CHILD, str(flag), str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "GENCORE_PROGRESS": "0"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a background shell ignores it
+    )
+    deadline = time.monotonic() + 120
+    while not flag.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    (run_dir,) = out.iterdir()
+    entry = json.loads((run_dir / "entry.json").read_text())
+    assert entry["status"] == "interrupted" and entry["steps"] >= 2
+    assert (run_dir / f"{NAME}.classifier.safetensors").exists() and "interrupted at step" in err
