@@ -126,3 +126,21 @@ def test_pca_spectrum_and_solve_seed_are_checked():
         ot.pca_spectrum(torch.ones(5, 3))
     with pytest.raises(ValueError, match="seed must be"):
         ot.solve(_targets(), seed=-1)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: ot.box_grid((-1, 1, -1, 1), -1), "resolution must be a positive integer"),
+        (lambda: ot.box_grid((1, -1, -1, 1), 4), "x0 < x1"),
+        (lambda: ot.relu_mlp([]), "at least one hidden width"),
+        (lambda: ot.relu_mlp([0]), "positive integer"),
+        (lambda: ot.two_spirals(-1), "n must be a positive integer"),
+        (lambda: ot.two_spirals(10, noise=math.nan), "noise"),
+        (lambda: ot.sample_source("uniform", -1, 2, torch.Generator()), "n must be"),
+        (lambda: ot.mixture_codes([[0.0, 0.0]], math.nan, 5, 0), "std"),
+    ],
+)
+def test_region_and_sampling_helpers_check_their_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

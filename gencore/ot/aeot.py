@@ -105,6 +105,10 @@ def _mean_nn_distance(y: torch.Tensor, chunk: int = 2048) -> float:
 def mixture_codes(means, std: float, n: int, seed: int) -> torch.Tensor:
     """``n`` points ``(n, 2)`` of the equal-weight mixture (``means``, ``std``), drawn as ``data.toy2d`` draws them."""
     means = torch.as_tensor(means, dtype=torch.float32)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if not (math.isfinite(std) and std >= 0) or means.ndim != 2 or len(means) == 0:
+        raise ValueError(f"need means (K, d) and a finite std >= 0, got shape {tuple(means.shape)} and {std!r}")
     gen = torch.Generator().manual_seed(seed)
     y = torch.randint(len(means), (n,), generator=gen)
     return means[y] + std * torch.randn(n, means.shape[1], generator=gen)

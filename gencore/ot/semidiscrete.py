@@ -24,6 +24,8 @@ SOURCES = ("uniform", "gaussian")
 
 def sample_source(source: str, n: int, d: int, gen: torch.Generator) -> torch.Tensor:
     """``n`` points ``(n, d)`` (float64) of the source: ``uniform`` on [−1, 1]^d or a standard ``gaussian``."""
+    _count(n, "n", 0)
+    _count(d, "d", 1)
     if source == "uniform":
         return 2 * torch.rand(n, d, generator=gen, dtype=torch.float64) - 1
     if source == "gaussian":
