@@ -150,7 +150,8 @@ def _keep_unfinished(name: str, run, out: Path, run_dir: Path | None, status: st
     _write_run(run_dir, run, {}, {}, status, error)
     if status == "interrupted":
         print(
-            f"{name}: interrupted at step {steps} of {total}; wrote the model as it was to {run_dir} "
+            f"{name}: interrupted at step {steps} of {total}{f' ({error})' if error else ''}; "
+            f"wrote the model as it was to {run_dir} "
             f"(entry.json: status 'interrupted', steps {steps}). The recipe cannot resume a run: "
             f"`python -m gencore train {name}` trains it again from the start.",
             file=sys.stderr,
@@ -205,7 +206,9 @@ def _train(args: argparse.Namespace) -> int:
         try:
             metrics = r.evaluate(run.parts)
         except KeyboardInterrupt:
-            return _keep_unfinished(name, run, out, run_dir, "interrupted")
+            return _keep_unfinished(
+                name, run, out, run_dir, "interrupted", "in the evaluation, after training; no metrics"
+            )
         except Exception as err:
             why = f"the evaluation failed: {type(err).__name__}: {err}"
             return _keep_unfinished(name, run, out, run_dir, "failed", why)

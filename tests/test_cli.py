@@ -188,3 +188,17 @@ def test_a_real_ctrl_c_writes_the_run(tmp_path):
     entry = json.loads((run_dir / "entry.json").read_text())
     assert entry["status"] == "interrupted" and entry["steps"] >= 2
     assert (run_dir / f"{NAME}.classifier.safetensors").exists() and "interrupted at step" in err
+
+
+def test_ctrl_c_in_the_evaluation_keeps_the_trained_run(tmp_path, capsys, monkeypatch):
+    r = recipes.recipe(NAME)
+
+    def evaluate(parts):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(base._RECIPES, NAME, dataclasses.replace(r, evaluate=evaluate))
+    assert main(["train", NAME, "--steps", "2", "--out", str(tmp_path)]) == 130
+    (run_dir,) = tmp_path.iterdir()
+    entry = json.loads((run_dir / "entry.json").read_text())
+    assert entry["status"] == "interrupted" and entry["steps"] == 2 and "evaluation" in entry["error"]
+    assert "(in the evaluation" in capsys.readouterr().err
