@@ -76,3 +76,30 @@ def test_inpaint_refuses_a_generator_without_a_latent_size():
 def test_build_refuses_negative_counts_and_sizes_below_one(arch, config, key):
     with pytest.raises(ValueError, match=f"{arch} config '{key}'"):
         models.build(arch, config)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: latent.slerp(torch.zeros(2, 3), torch.ones(2, 4), 0.5), "same shape"),
+        (lambda: latent.lerp(torch.zeros(2, 3), torch.ones(2, 4), 0.5), "same shape"),
+        (lambda: latent.slerp(torch.zeros(2, 3), torch.ones(2, 3), 0.5), "non-zero vectors"),
+        (lambda: latent.slerp(torch.ones(2, 3), -torch.ones(2, 3), float("nan")), "t must be finite"),
+    ],
+)
+def test_interpolation_checks_its_inputs(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_kl_fit_and_sefa_helpers_check_their_arguments():
+    import numpy as np
+
+    from gencore import kl_fit, sefa
+
+    with pytest.raises(ValueError, match="positive, finite sigma"):
+        kl_fit.gaussian(np.linspace(-1, 1, 5), 0.0, 0.0)
+    with pytest.raises(KeyError, match="unknown objective"):
+        kl_fit.fit_gaussian(np.linspace(-1, 1, 5), np.full(5, 0.2), "x")
+    with pytest.raises(ValueError, match="k must be"):
+        sefa.random_directions(-1, 3)
