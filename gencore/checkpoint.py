@@ -73,6 +73,7 @@ def load_into(
     *,
     expected_sha256: str,
     expected_metadata: dict[str, str] | None = None,
+    expected_tensors_sha256: str | None = None,
     rebuild_hint: str = "",
 ) -> torch.nn.Module:
     """Load the weights at ``path`` into ``model`` strictly (every tensor must match).
@@ -80,14 +81,21 @@ def load_into(
     The file's sha256 must equal ``expected_sha256`` (hex, any case) and its metadata
     must hold every item of ``expected_metadata`` (e.g. the model's name and part),
     so that a changed file or another model's file of the same shape is refused.
+    The file's size is checked against the model's before the file is hashed, and
+    ``expected_tensors_sha256`` (the manifest's :func:`tensors_sha256`), when given, after it is read.
     """
     path = Path(path)
     hint = f" {rebuild_hint}" if rebuild_hint else ""
     if not expected_sha256:
         raise ValueError(f"no sha256 given for {path}: every shipped weights file must have one in the manifest.{hint}")
     if not path.is_file():
-        what = "is a directory, not a file" if path.is_dir() else "is missing"
+        what = "is missing" if not path.exists() else "is a directory, not a file" if path.is_dir() else "is not a file"
         raise FileNotFoundError(f"weights file {path} {what}.{hint}")
+    tensors = model.state_dict()
+    need = sum(t.numel() * t.element_size() for t in tensors.values())
+    size = path.stat().st_size
+    if not need <= size <= need + (1 << 20) + 256 * len(tensors):  # the data plus a header of names and metadata
+        raise ValueError(f"weights file {path} is {size:,} bytes; the model's tensors take {need:,}.{hint}")
     if sha256(path) != expected_sha256.strip().lower():
         raise ValueError(f"weights file {path} is corrupt or was changed (sha256 does not match the manifest).{hint}")
     try:
@@ -99,6 +107,8 @@ def load_into(
     if wrong:
         detail = ", ".join(f"{k} is {got!r}, expected {want!r}" for k, (got, want) in wrong.items())
         raise ValueError(f"weights file {path} holds another model ({detail}).{hint}")
+    if expected_tensors_sha256 and tensors_sha256(state) != expected_tensors_sha256.strip().lower():
+        raise ValueError(f"weights file {path} holds other tensors than the manifest records (tensors_sha256).{hint}")
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:

@@ -51,6 +51,8 @@ MIN_CELLS_PER_SIGMA = 5
 
 def gaussian(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
     """The density of N(μ, σ²) at the points ``x``."""
+    if not (math.isfinite(sigma) and sigma > 0 and math.isfinite(mu)):
+        raise ValueError(f"need a finite mu and a positive, finite sigma; got mu={mu!r}, sigma={sigma!r}")
     x = np.asarray(x, dtype=np.float64)
     return np.exp(-0.5 * ((x - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
 
@@ -82,6 +84,8 @@ def fit_gaussian(x: np.ndarray, p_r: np.ndarray, name: str, starts=None) -> dict
     result kept; σ stays at least ``MIN_CELLS_PER_SIGMA`` grid cells and the model's
     mass on the grid at least 0.999. Returns ``{"mu", "sigma", "value"}``.
     """
+    if name not in OBJECTIVES:
+        raise KeyError(f"unknown objective {name!r}; known: {', '.join(OBJECTIVES)}")
     x = np.asarray(x, dtype=np.float64)
     dx = float(x[1] - x[0])
     p_r = np.asarray(p_r, dtype=np.float64)
@@ -94,8 +98,10 @@ def fit_gaussian(x: np.ndarray, p_r: np.ndarray, name: str, starts=None) -> dict
 
     def loss(theta: np.ndarray) -> float:
         mu, sigma = float(theta[0]), math.exp(float(theta[1]))
+        if sigma < MIN_CELLS_PER_SIGMA * dx:
+            return _INFEASIBLE
         q = gaussian(x, mu, sigma)
-        if sigma < MIN_CELLS_PER_SIGMA * dx or q.sum() * dx < 0.999:
+        if q.sum() * dx < 0.999:
             return _INFEASIBLE
         value = objective(name, p_r, q, dx)  # inf where q underflows to 0 under p_r (forward KL)
         return value if math.isfinite(value) else _INFEASIBLE

@@ -31,8 +31,16 @@ import torch.nn.functional as F
 import gencore
 
 
+def _check_pair(a: torch.Tensor, b: torch.Tensor, t) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    if not bool(torch.isfinite(torch.as_tensor(t, dtype=torch.float64)).all()):
+        raise ValueError(f"t must be finite, got {t!r}")
+
+
 def lerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
     """Linear interpolation (1 − t) a + t b; ``t`` scalar or (N,) for rows of ``a``, ``b``."""
+    _check_pair(a, b, t)
     t = torch.as_tensor(t, dtype=a.dtype, device=a.device).reshape(-1, *([1] * (a.ndim - 1)))
     return (1 - t) * a + t * b
 
@@ -43,6 +51,11 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
     For Gaussian z, slerp keeps the norm near the typical √d shell that the
     generator was trained on, where lerp passes closer to the origin.
     """
+    _check_pair(a, b, t)
+    if a.ndim != 2:
+        raise ValueError(f"slerp takes rows (N, d), got shape {tuple(a.shape)}")
+    if bool((a.norm(dim=1) == 0).any()) or bool((b.norm(dim=1) == 0).any()):
+        raise ValueError("slerp needs non-zero vectors: a zero vector has no direction")
     t = torch.as_tensor(t, dtype=a.dtype, device=a.device).reshape(-1, 1)
     an, bn = a / a.norm(dim=1, keepdim=True), b / b.norm(dim=1, keepdim=True)
     omega = torch.acos((an * bn).sum(1, keepdim=True).clamp(-1 + 1e-7, 1 - 1e-7))
@@ -106,6 +119,14 @@ def inpaint(
         raise ValueError(f"inpaint takes images of shape (N, C, H, W), got {tuple(image.shape)}")
     if mask.ndim != 4 or mask.shape[1:] != image.shape[1:] or mask.shape[0] not in (1, image.shape[0]):
         raise ValueError(f"mask shape {tuple(mask.shape)} differs from image shape {tuple(image.shape)}")
+    if not bool(torch.isfinite(mask).all()) or float(mask.min()) < 0 or float(mask.max()) > 1:
+        raise ValueError(f"mask values must lie in [0, 1] (1 = known), got {float(mask.min())} to {float(mask.max())}")
+    if not isinstance(getattr(generator, "latent_dim", None), int):
+        raise ValueError(f"inpaint needs a generator from noise with .latent_dim; {type(generator).__name__} has none")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
+        raise ValueError(f"restarts must be a positive integer, got {restarts!r}")
     dev = next(generator.parameters()).device
     n = image.shape[0]
     image, mask = image.to(dev), mask.to(dev, image.dtype)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -105,12 +106,23 @@ def load(name: str, part: str | None = None, device: torch.device | str | None =
     model = models.build(p["arch"], p["config"])
     checkpoint.load_into(
         model,
-        WEIGHTS_DIR / p["file"],
+        weights_file(name, part, p["file"]),
         expected_sha256=p["sha256"],
         expected_metadata={"name": name, "part": part},
+        expected_tensors_sha256=p.get("tensors_sha256"),
         rebuild_hint=f"To fix it, {RESTORE} (or `python -m gencore train {name} --replace`).",
     )
     return model.to(device or gencore.device()).eval()
+
+
+def weights_file(name: str, part: str, file: str) -> Path:
+    """The path of a part's file, which must lie in :data:`WEIGHTS_DIR` (symbolic links resolved)."""
+    path = WEIGHTS_DIR / str(file)
+    if path.resolve().parent != WEIGHTS_DIR.resolve():
+        raise ValueError(
+            f"the manifest entry of {name!r}, part {part!r}, names {file!r}, which is not in {WEIGHTS_DIR}: {RESTORE}"
+        )
+    return path
 
 
 def load_parts(name: str, device: torch.device | str | None = None) -> dict[str, torch.nn.Module]:
@@ -138,3 +150,56 @@ def record(name: str, new_entry: dict, *, weights_dir: Path | None = None) -> No
         m[name] = new_entry
         text = json.dumps(dict(sorted(m.items())), indent=2, ensure_ascii=False) + "\n"
         checkpoint.atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def replace(name: str, modules: dict[str, torch.nn.Module], make_entry, *, weights_dir: Path | None = None) -> dict:
+    """Replace shipped model ``name``'s part files and manifest entry as one change; returns the entry.
+
+    Each part is written to a temporary file first; ``make_entry(files)`` builds the entry from
+    ``files``: {part: (file name, sha256, tensors sha256)}. Then, under the manifest lock, the files
+    are moved into place and the entry recorded; if anything fails (or is interrupted) on the way,
+    the previous files and manifest are put back, so the shipped model stays loadable.
+    """
+    wdir = Path(weights_dir or WEIGHTS_DIR)
+    path = wdir / "manifest.json"
+    staged: dict[str, Path] = {}
+    backups: dict[Path, Path | None] = {}
+    with manifest_lock(path):
+        old_manifest = path.read_bytes() if path.exists() else None
+        try:
+            files = {}
+            for part, module in modules.items():
+                final = wdir / f"{name}.{part}.safetensors"
+                tmp = wdir / f".{final.name}.new"
+                sha = checkpoint.save(module, tmp, {"name": name, "part": part, "recipe": name})
+                staged[part] = tmp
+                files[part] = (final.name, sha, checkpoint.tensors_sha256(module.state_dict()))
+            new_entry = make_entry(files)
+            for part, tmp in staged.items():
+                final = wdir / files[part][0]
+                backup = wdir / f".{final.name}.old"
+                backup.unlink(missing_ok=True)
+                if final.exists():
+                    os.link(final, backup)  # the old bytes stay reachable until the manifest is written
+                backups[final] = backup if final.exists() else None
+                os.replace(tmp, final)
+            m = manifest(path) if old_manifest is not None else {}
+            m[name] = new_entry
+            text = json.dumps(dict(sorted(m.items())), indent=2, ensure_ascii=False) + "\n"
+            checkpoint.atomic_write(path, lambda t: Path(t).write_text(text))
+        except BaseException:
+            for final, backup in backups.items():
+                if backup is None:
+                    final.unlink(missing_ok=True)
+                else:
+                    os.replace(backup, final)
+            if old_manifest is not None and path.read_bytes() != old_manifest:
+                checkpoint.atomic_write(path, lambda t: Path(t).write_bytes(old_manifest))
+            raise
+        finally:
+            for tmp in staged.values():
+                tmp.unlink(missing_ok=True)
+            for backup in backups.values():
+                if backup is not None:
+                    backup.unlink(missing_ok=True)
+    return new_entry

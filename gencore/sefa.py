@@ -170,6 +170,15 @@ def pca_directions(generator, n: int = 10_000, seed: int = 0) -> tuple[torch.Ten
 
 def random_directions(k: int, dim: int, seed: int = 0) -> torch.Tensor:
     """``k`` random unit directions (rows) in ``dim`` dimensions: the chance baseline."""
+    if (
+        isinstance(k, bool)
+        or not isinstance(k, int)
+        or k < 0
+        or isinstance(dim, bool)
+        or not isinstance(dim, int)
+        or dim < 1
+    ):
+        raise ValueError(f"k must be an integer >= 0 and dim >= 1, got {k!r} and {dim!r}")
     d = torch.randn(k, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
     return d / d.norm(dim=1, keepdim=True)
 

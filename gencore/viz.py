@@ -86,8 +86,10 @@ def grid_array(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> np.ndar
     images = torch.as_tensor(images).detach().float().cpu()
     if images.ndim == 3:
         images = images.unsqueeze(1)
-    if images.ndim != 4:
-        raise ValueError(f"expected images of shape (N, C, H, W), got {tuple(images.shape)}")
+    if images.ndim != 4 or images.shape[0] == 0:
+        raise ValueError(f"expected a non-empty batch of images (N, C, H, W), got {tuple(images.shape)}")
+    if isinstance(nrow, bool) or not isinstance(nrow, int) or nrow < 1:
+        raise ValueError(f"nrow must be a positive integer, got {nrow!r}")
     g = make_grid(images.clamp(-1, 1), nrow=nrow, padding=padding, normalize=True, value_range=(-1, 1), pad_value=1)
     arr = g.permute(1, 2, 0).numpy()
     return arr[..., 0] if images.shape[1] == 1 else arr

@@ -23,6 +23,7 @@ import html
 import io
 import itertools
 import json
+import math
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -38,6 +39,9 @@ from gencore.viz import to_png
 #: Default budget for one slider's frames (base64 bytes in the page).
 MAX_BYTES = 450_000
 
+#: Most frames one slider may precompute (the product of its parameters' numbers of values).
+MAX_FRAMES = 400
+
 _SCRIPT = """(function(){var root=document.getElementById(%(id)s);var frames=%(frames)s;
 var shape=%(shape)s;var labels=%(labels)s;var img=root.querySelector('img');
 var inputs=root.querySelectorAll('input[type=range]');var outs=root.querySelectorAll('output');
@@ -50,6 +54,11 @@ def _label(v) -> str:
     if isinstance(v, (float, np.floating)):
         return f"{v:.3g}"
     return str(v)
+
+
+def _js(value) -> str:
+    """``value`` as JSON safe inside ``<script>``: no ``</script>`` or ``<!--`` can end or bend the script."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 class SliderView:
@@ -69,12 +78,26 @@ class SliderView:
     ):
         if not params:
             raise ValueError("slider() needs at least one parameter, e.g. slider(render, z1=[-2, 0, 2])")
+        params = {k: list(v) for k, v in params.items()}
         for name, values in params.items():
             if len(values) < 2:
                 raise ValueError(f"parameter {name!r} needs at least two values, got {list(values)!r}")
+        count = math.prod(len(v) for v in params.values())
+        if count > MAX_FRAMES:
+            sizes = " × ".join(f"{len(v)} ({k})" for k, v in params.items())
+            raise ValueError(f"slider of {sizes} = {count} frames; at most {MAX_FRAMES}: use fewer values")
+        if width is not None and (isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width <= 0):
+            raise ValueError(f"width must be a positive number of CSS pixels or None, got {width!r}")
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes <= 0:
+            raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
         self.render = render
         self.params = {k: list(v) for k, v in params.items()}
         initial = initial or {}
+        unknown_initial = set(initial) - set(self.params)
+        if unknown_initial:
+            raise ValueError(
+                f"initial names unknown parameters {sorted(unknown_initial)}; parameters: {list(self.params)}"
+            )
         self.initial = {k: self._nearest(k, initial.get(k, v[len(v) // 2])) for k, v in self.params.items()}
         self.width = width
         self.title = title
@@ -135,10 +158,11 @@ class SliderView:
             if self._figure:
                 self._display_width = int(min(viz.MAX_WIDTH, max(drawn[0].width // viz.DENSITY, viz.MIN_WIDTH)))
                 # Full density (DENSITY pixels per CSS pixel of the displayed width) if the
-                # frames fit the budget, else fewer pixels, never below one per CSS pixel,
-                # and as a last resort fewer colours.
+                # frames fit the budget, else fewer pixels down to one per CSS pixel, then
+                # fewer colours, then (blurred, before refusing) down to half a pixel per CSS pixel.
                 width = self.width or self._display_width
-                for density, colours in ((viz.DENSITY, 256), (1.5, 256), (1.25, 256), (1.0, 256), (1.0, 64)):
+                tiers = ((viz.DENSITY, 256), (1.5, 256), (1.25, 256), (1.0, 256), (1.0, 64), (0.75, 64), (0.5, 64))
+                for density, colours in tiers:
                     scale = min(1.0, density * width / drawn[0].width)
                     frames = [self._encode(img, scale, colours) for img in drawn]
                     if sum(map(len, frames)) <= self.max_bytes:
@@ -146,6 +170,16 @@ class SliderView:
             else:
                 frames = [base64.b64encode(png).decode() for png in drawn]
                 self._display_width = viz.display_width(drawn[0], figure=False)
+                for colours in (256, 16):  # over the budget: palette images, as a last resort of fewer colours
+                    if sum(map(len, frames)) <= self.max_bytes:
+                        break
+                    frames = [self._encode(Image.open(io.BytesIO(png)).convert("RGB"), 1, colours) for png in drawn]
+            total = sum(map(len, frames))
+            if total > self.max_bytes:
+                raise ValueError(
+                    f"the slider's {len(frames)} frames weigh {total:,} bytes, over max_bytes={self.max_bytes:,}: "
+                    "use fewer values, smaller frames or a larger max_bytes"
+                )
             self._frames = frames
         return self._frames
 
@@ -170,10 +204,10 @@ class SliderView:
         )
         labels = [[_label(v) for v in vals] for vals in self.params.values()]
         script = _SCRIPT % {
-            "id": json.dumps(uid),
-            "frames": json.dumps(frames),
-            "shape": json.dumps(shape),
-            "labels": json.dumps(labels),
+            "id": _js(uid),
+            "frames": _js(frames),
+            "shape": _js(shape),
+            "labels": _js(labels),
         }
         caption = f'<div style="font-weight:bold">{html.escape(self.title)}</div>' if self.title else ""
         return (
@@ -266,7 +300,14 @@ def latent_slider(
 
     ``decode`` maps ``(1, latent_dim)`` to an image ``(1, C, H, W)`` in [-1, 1].
     """
+    dims = list(dims)
+    if not dims or len(set(dims)) < len(dims):
+        raise ValueError(f"dims must name one or more distinct latent coordinates, got {dims!r}")
     latent_dim = latent_dim or (len(base) if base is not None else max(dims) + 1)
+    if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or not 0 <= d < latent_dim for d in dims):
+        raise ValueError(f"dims must be integers from 0 to latent_dim - 1 = {latent_dim - 1}, got {dims!r}")
+    if not np.isfinite(np.asarray(list(values), dtype=float)).all():
+        raise ValueError("values must be finite numbers")
     z0 = torch.zeros(latent_dim) if base is None else torch.as_tensor(base, dtype=torch.float32).clone()
 
     def render(**kw):
@@ -296,6 +337,11 @@ def snapshot_slider(
     alt: str = "",
 ) -> SliderView:
     """A slider over training snapshots ``[(step, value), ...]`` from :class:`gencore.train.History`."""
+    steps = [step for step, _ in snapshots]
+    if len(set(steps)) < len(steps):
+        raise ValueError(f"snapshots hold a step more than once: {sorted(s for s in set(steps) if steps.count(s) > 1)}")
+    if len(steps) < 2:
+        raise ValueError(f"a snapshot slider needs at least two snapshots, got {len(steps)}")
     by_step = dict(snapshots)
     return slider(
         lambda step: render(by_step[step]),

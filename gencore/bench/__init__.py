@@ -68,6 +68,9 @@ def main(
     if not skip_chapters:
         paths = globals()["chapters"]()
         if chapters:
+            missing = sorted(set(chapters) - {p.stem for p in paths})
+            if missing:
+                raise KeyError(f"unknown chapters {missing}; chapters: {', '.join(p.stem for p in paths)}")
             paths = [p for p in paths if p.stem in chapters]
         print(f"{'chapter':<28}{'seconds':>10}  limit {CHAPTER_LIMIT_S:.0f} s")
         for p in paths:

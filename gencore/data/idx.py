@@ -58,6 +58,8 @@ def read_idx(
     ``None`` for no limit). Every problem raises ``ValueError`` naming the file.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():  # a pipe or a device would block or never end
+        raise ValueError(f"{path} is not a regular file")
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:  # a missing file raises FileNotFoundError, with its name
         try:

@@ -88,6 +88,8 @@ def render(digits: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tens
     pixels, the rotation in ±ROTATION degrees, the shift in ±SHIFT pixels.
     """
     n = len(digits)
+    if n and (int(digits.min()) < 0 or int(digits.max()) > 9):
+        raise ValueError(f"digits must lie in 0..9, got values from {int(digits.min())} to {int(digits.max())}")
     bank = glyph_bank()
     font = torch.randint(len(FONTS), (n,), generator=generator)
     weight = torch.randint(len(STROKE_KERNELS), (n,), generator=generator)
@@ -129,8 +131,8 @@ def load_printed_digits(split: str = "train", n: int | None = None, seed: int = 
         font = torch.cat([p.info["font"] for p in parts])
         return Data("printed-digits", "all", x, y, {"fonts": FONTS, "font": font})
     n = SIZES[split] if n is None else n
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
     g = _seed(seed, split)
     y = (torch.arange(n) % 10)[torch.randperm(n, generator=g)]
     x, font = render(y, g)

@@ -39,10 +39,27 @@ FACTOR_RANGES: dict[str, tuple[float, float]] = {
     "background": (0.0, 0.5),
 }
 SIZE = 32
+#: most images one call draws (12 kB each as float32: 2.4 GB)
+MAX_IMAGES = 200_000
 SATURATION = 0.85
 TRIANGLE_CIRCUMRADIUS = 1.3  # in units of the scale factor
 #: seeds of the held-out split are offset by this, so no held-out image is a training image
 HELDOUT_SEED_OFFSET = 1_000_003
+#: torch's CPU generator keeps only the low 32 bits of a seed: split seeds stay below 2**32, apart
+SEED_LIMIT = 2**31 - HELDOUT_SEED_OFFSET
+
+
+def split_seed(seed: int, split: str) -> int:
+    """The generator seed of ``split``: every train seed differs from every held-out seed, for every ``seed``.
+
+    Held-out: ``seed + HELDOUT_SEED_OFFSET``, in [offset, 2**31); train: ``seed`` below the offset
+    (as always), else ``seed - HELDOUT_SEED_OFFSET + 2**31``, in [2**31, 2**32). Seeds lie in [0, SEED_LIMIT).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < SEED_LIMIT:
+        raise ValueError(f"seed must be an integer from 0 to {SEED_LIMIT - 1:,}, got {seed!r}")
+    if split == "heldout":
+        return seed + HELDOUT_SEED_OFFSET
+    return seed if seed < HELDOUT_SEED_OFFSET else seed - HELDOUT_SEED_OFFSET + 2**31
 
 
 def hsv_to_rgb(hue: torch.Tensor, saturation: float = SATURATION, value: float = 1.0) -> torch.Tensor:
@@ -73,6 +90,10 @@ def render(shape: torch.Tensor, factors: torch.Tensor, size: int = SIZE) -> torc
         )
     if shape.shape != factors.shape[:1]:
         raise ValueError(f"shape must have shape ({len(factors)},), got {tuple(shape.shape)}")
+    if len(shape) and (int(shape.min()) < 0 or int(shape.max()) >= len(SHAPES)):
+        raise ValueError(f"shape indices must lie in 0..{len(SHAPES) - 1} ({', '.join(SHAPES)}), got {shape.tolist()}")
+    if not bool(torch.isfinite(factors).all()):
+        raise ValueError("factors hold NaN or infinite values")
     factors = factors.double()
     hue, cx, cy, scale, rotation, background = factors.unbind(1)
     grid = (torch.arange(size, dtype=torch.float64) + 0.5) / size * 2.0 - 1.0
@@ -118,13 +139,11 @@ def load_shapes(n: int = 20_000, seed: int = 0, split: str = "train") -> Data:
     ``info["factor_names"]`` (:data:`FACTORS`). The same ``seed`` and ``split`` give the same images;
     ``split="heldout"`` draws from a disjoint seed.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 < n <= MAX_IMAGES:
+        raise ValueError(f"n must be a positive integer of at most {MAX_IMAGES:,}, got {n!r}")
     if split not in ("train", "heldout"):
         raise ValueError(f"unknown split {split!r} for shapes; use 'train' or 'heldout'")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
-    shape, factors = sample_factors(n, seed + (HELDOUT_SEED_OFFSET if split == "heldout" else 0))
+    shape, factors = sample_factors(n, split_seed(seed, split))
     images = torch.cat([render(shape[i : i + 4096], factors[i : i + 4096]) for i in range(0, n, 4096)])
     info = {"factors": factors, "factor_names": FACTORS, "factor_ranges": FACTOR_RANGES, "shapes": SHAPES}
     return Data("shapes", split, images, shape, info)

@@ -52,6 +52,8 @@ def mode_coverage(samples, means, std: float) -> dict[str, float]:
     x = _points(samples, "samples", dim=means_a.shape[1])
     if not (isinstance(std, (int, float, np.floating)) and std > 0 and math.isfinite(std)):
         raise ValueError(f"std must be a positive number, got {std!r}")
+    if len(np.unique(means_a, axis=0)) < len(means_a):
+        raise ValueError("means hold duplicate modes: give each mode once")
     k = means_a.shape[0]
     d2 = ((x[:, None, :] - means_a[None, :, :]) ** 2).sum(-1)  # (N, K) squared distances
     nearest = d2.argmin(1)

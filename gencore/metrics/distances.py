@@ -18,6 +18,7 @@ A critic's gap E_a[f] − E_b[f], the batch estimate of the Kantorovich–Rubins
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -61,6 +62,9 @@ def frechet_distance(feats_a, feats_b, eps: float = 1e-6) -> float:
     """
     from scipy import linalg
 
+    if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps >= 0):
+        raise ValueError(f"eps must be a non-negative number, got {eps!r}")
+
     a, b = _points(feats_a, "feats_a"), _points(feats_b, "feats_b", dim=_points(feats_a, "feats_a").shape[1])
     if len(a) < 2 or len(b) < 2:
         raise ValueError("each feature set needs at least 2 rows to estimate a covariance")
@@ -76,10 +80,15 @@ def frechet_distance(feats_a, feats_b, eps: float = 1e-6) -> float:
         # Dead ReLU features make the covariances singular; scipy then warns even when the
         # root is accurate. Accuracy is checked below (finite, small imaginary part).
         warnings.simplefilter("ignore", linalg.LinAlgWarning)
-        covmean = linalg.sqrtm(s_a @ s_b)
-    if not np.isfinite(covmean).all():
-        offset = np.eye(len(s_a)) * eps
-        covmean = linalg.sqrtm((s_a + offset) @ (s_b + offset))
+        try:
+            covmean = linalg.sqrtm(s_a @ s_b)
+            if not np.isfinite(covmean).all():
+                offset = np.eye(len(s_a)) * eps
+                covmean = linalg.sqrtm((s_a + offset) @ (s_b + offset))
+        except (linalg.LinAlgError, ValueError) as err:
+            raise ValueError(
+                f"the square root of Σ_a Σ_b failed ({err}): the features are too large or degenerate"
+            ) from None
     if np.iscomplexobj(covmean):
         if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
             raise ValueError(
@@ -88,14 +97,20 @@ def frechet_distance(feats_a, feats_b, eps: float = 1e-6) -> float:
             )
         covmean = covmean.real
     diff = mu_a - mu_b
-    return float(diff @ diff + np.trace(s_a) + np.trace(s_b) - 2 * np.trace(covmean))
+    value = float(diff @ diff + np.trace(s_a) + np.trace(s_b) - 2 * np.trace(covmean))
+    if not np.isfinite(value):
+        raise ValueError(f"the Fréchet distance is {value}: the features are too large or degenerate")
+    return value
 
 
 @torch.no_grad()
 def critic_gap(critic, samples_a: torch.Tensor, samples_b: torch.Tensor) -> float:
     """E_a[f] − E_b[f] for a critic f (N, ...) -> (N,), evaluated in eval mode (restored afterwards)."""
     with gencore.eval_mode(critic):
-        return (critic(samples_a).mean() - critic(samples_b).mean()).item()
+        gap = (critic(samples_a).mean() - critic(samples_b).mean()).item()
+    if not np.isfinite(gap):
+        raise ValueError(f"the critic gap is {gap}: the critic's outputs (or the samples) are not finite")
+    return gap
 
 
 def kernel_distance(feats_a, feats_b) -> float:

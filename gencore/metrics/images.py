@@ -26,6 +26,7 @@ import torch
 
 import gencore
 from gencore.latent import slerp
+from gencore.metrics.arrays import images as _images
 from gencore.metrics.arrays import points as _points
 from gencore.metrics.distances import frechet_distance
 from gencore.metrics.manifolds import PrecisionRecall, precision_recall
@@ -41,6 +42,10 @@ def laplacian_sharpness(images: torch.Tensor) -> torch.Tensor:
     x = torch.as_tensor(images).detach().float()
     if x.ndim != 4:
         raise ValueError(f"expected images of shape (N, C, H, W), got {tuple(x.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("images hold NaN or infinite values")
+    if x.shape[0] == 0 or min(x.shape[2:]) < 3:
+        raise ValueError(f"the Laplacian needs at least one image of 3x3 pixels or more, got {tuple(x.shape)}")
     kernel = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]], device=x.device)
     u = ((x + 1) / 2).flatten(0, 1).unsqueeze(1)  # (N·C, 1, H, W)
     lap = torch.nn.functional.conv2d(u, kernel.view(1, 1, 3, 3))
@@ -66,6 +71,7 @@ def fid(images: torch.Tensor, reference_features, classifier, batch_size: int = 
     The features of ``images`` are the ``classifier``'s (:func:`classifier_outputs`);
     compute the reference features once with the same classifier and reuse them.
     """
+    images = _images(images, refuse_unit_range=True)
     return frechet_distance(classifier_outputs(classifier, images, batch_size)[0], reference_features)
 
 
@@ -74,6 +80,7 @@ def image_precision_recall(
 ) -> PrecisionRecall:
     """Improved precision and recall (Eq. (ev-pr)) of ``images`` (N, 1, 28, 28) in [-1, 1] against
     ``reference_features`` (M, d) of real images, in the ``classifier``'s features, called like :func:`fid`."""
+    images = _images(images, refuse_unit_range=True)
     return precision_recall(reference_features, classifier_outputs(classifier, images, batch_size)[0], k=k)
 
 
@@ -148,6 +155,8 @@ def fid_versus_n(feats, reference_feats, sizes, seeds=(0, 1, 2)) -> np.ndarray:
     seed would give the whole set, so its FID is computed once and repeated.
     """
     a = _points(feats, "feats")
+    if len(seeds) == 0 or len(sizes) == 0:
+        raise ValueError("give at least one sample size and one seed")
     out = np.empty((len(sizes), len(seeds)))
     for i, n in enumerate(sizes):
         if not 2 <= n <= len(a):
@@ -167,10 +176,15 @@ def fid_infinity(sizes, fids) -> tuple[float, float]:
     ``sizes`` ``(S,)``; ``fids`` ``(S,)`` or ``(S, R)`` (R repeats per size, all used).
     Needs at least two distinct sizes.
     """
-    n = np.asarray(sizes, dtype=np.float64)
-    f = np.asarray(fids, dtype=np.float64).reshape(len(n), -1)
+    n = np.asarray(sizes, dtype=np.float64).ravel()
+    f = np.asarray(fids, dtype=np.float64)
+    if f.ndim not in (1, 2) or len(f) != len(n) or f.size == 0:
+        raise ValueError(f"fids must have shape ({len(n)},) or ({len(n)}, R), one row per size; got {f.shape}")
+    f = f.reshape(len(n), -1)
     if len(np.unique(n)) < 2:
         raise ValueError("need FIDs at two or more distinct sample sizes")
+    if not (np.isfinite(f).all() and np.isfinite(n).all() and (n > 0).all()):
+        raise ValueError("sizes must be positive and fids finite")
     x = np.repeat(1.0 / n, f.shape[1])
     k, intercept = np.polyfit(x, f.ravel(), 1)
     return float(intercept), float(k)
@@ -217,4 +231,6 @@ def perceptual_path_length(
     dev = next(generator.parameters()).device
     with gencore.eval_mode(generator):
         terms = path_lengths(lambda z: generator(z.to(dev)), generator.latent_dim, classifier, n, eps, seed, batch_size)
+    if not np.isfinite(terms).all():
+        raise ValueError("path lengths hold NaN or infinite values: the generator's images are not finite")
     return float(terms.mean())

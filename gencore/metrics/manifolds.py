@@ -63,6 +63,8 @@ def manifold_membership(queries, features, radii, chunk: int = 1000) -> np.ndarr
     r2 = torch.as_tensor(np.asarray(radii, dtype=np.float64)) ** 2
     if r2.shape != (len(f),):
         raise ValueError(f"need one radius per feature vector ({len(f)}), got shape {tuple(r2.shape)}")
+    if not bool(torch.isfinite(r2).all()) or bool((torch.as_tensor(np.asarray(radii, dtype=np.float64)) < 0).any()):
+        raise ValueError("radii must be finite and non-negative")
     inside = torch.empty(len(q), dtype=torch.bool)
     for i, d2 in _blocks(q, f, chunk):
         inside[i : i + len(d2)] = (d2 <= r2).any(1)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 
 import gencore
+from gencore.metrics.arrays import images as _images
+from gencore.metrics.arrays import labels as _labels
 
 
 def _device(module: torch.nn.Module) -> torch.device:
@@ -44,17 +46,31 @@ def label_preservation(generator, images: torch.Tensor, labels: torch.Tensor, cl
     ``generator=None`` measures the classifier on the untranslated images (the
     metric of the identity map, which bounds what a translation can reach).
     """
-    out = images if generator is None else translate(generator, images)
-    return (predict(classifier, out) == torch.as_tensor(labels)).float().mean().item()
+    images = _images(images)
+    labels = _labels(labels, len(images))
+    out = images if generator is None else _finite_translation(generator, images)
+    return (predict(classifier, out) == labels).float().mean().item()
+
+
+def _finite_translation(generator, images: torch.Tensor) -> torch.Tensor:
+    out = translate(generator, images)
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError("the generator's translation holds NaN or infinite values")
+    return out
 
 
 def cycle_error(generator, inverse, images: torch.Tensor) -> float:
     """Mean absolute difference per pixel between ``images`` and ``inverse(generator(images))``."""
-    return (translate(inverse, translate(generator, images)) - images).abs().mean().item()
+    images = _images(images)
+    return (_finite_translation(inverse, _finite_translation(generator, images)) - images).abs().mean().item()
 
 
 def confusion(generator, images: torch.Tensor, labels: torch.Tensor, classifier) -> torch.Tensor:
     """(10, 10) counts: row = source digit, column = the classifier's reading of its translation."""
-    out = images if generator is None else translate(generator, images)
+    images = _images(images)
+    labels = _labels(labels, len(images))
+    out = images if generator is None else _finite_translation(generator, images)
     pred = predict(classifier, out)
-    return torch.bincount(torch.as_tensor(labels) * 10 + pred, minlength=100).reshape(10, 10)
+    if int(pred.max()) >= 10:
+        raise ValueError(f"the classifier reads {int(pred.max()) + 1} or more classes; confusion counts digits 0..9")
+    return torch.bincount(labels * 10 + pred, minlength=100).reshape(10, 10)

@@ -8,6 +8,7 @@ back into a module, so loading shipped weights needs only this package and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import fields
 
@@ -59,8 +60,30 @@ ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {
 }
 
 
+#: settings that are sizes: at least 1 (other integer settings, such as counts of extra blocks, may be 0)
+SIZES = frozenset(
+    "width latent_dim z_dim w_dim hidden channels image_channels image_shape in_dim out_dim data_dim "
+    "snapshots panel pack mapping_layers mbstd_group".split()
+)
+
+
+def _check_config(arch: str, config: dict) -> None:
+    """No negative count, no size below 1, no NaN: a clear error here rather than a shape error in torch."""
+    for key, value in config.items():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for v in items:
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                continue
+            least = 1 if key in SIZES else 0
+            if not math.isfinite(v) or v < least:
+                what = "a size: at least 1" if least else "at least 0"
+                raise ValueError(f"{arch} config {key!r} = {value!r} is not allowed ({what}, finite)")
+
+
 def build(arch: str, config: dict | None = None) -> nn.Module:
     """The module of architecture ``arch`` (a key of :data:`ARCHITECTURES`) with ``config`` (a dict)."""
     if arch not in ARCHITECTURES:
         raise KeyError(f"unknown architecture {arch!r}; known: {', '.join(sorted(ARCHITECTURES))}")
-    return ARCHITECTURES[arch](dict(config or {}))
+    config = dict(config or {})
+    _check_config(arch, config)
+    return ARCHITECTURES[arch](config)

@@ -59,6 +59,30 @@ class StyleGANConfig:
     w_avg_beta: float = 0.995
     mbstd_group: int = 4  # discriminator
 
+    def __post_init__(self) -> None:
+        def integer(name: str, least: int) -> None:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < least:
+                raise ValueError(f"StyleGANConfig.{name} must be an integer of at least {least}, got {v!r}")
+
+        for name in ("z_dim", "w_dim", "mapping_layers", "image_channels", "mbstd_group"):
+            integer(name, 1)
+        if isinstance(self.mapping_lr, bool) or not (
+            isinstance(self.mapping_lr, (int, float)) and math.isfinite(self.mapping_lr) and self.mapping_lr > 0
+        ):
+            raise ValueError(f"StyleGANConfig.mapping_lr must be a positive number, got {self.mapping_lr!r}")
+        if not isinstance(self.w_avg_beta, (int, float)) or not 0 <= self.w_avg_beta <= 1:
+            raise ValueError(f"StyleGANConfig.w_avg_beta must lie in [0, 1], got {self.w_avg_beta!r}")
+        c = self.channels
+        if (
+            not isinstance(c, (tuple, list))
+            or not c
+            or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in c)
+        ):
+            raise ValueError(
+                f"StyleGANConfig.channels must be positive integers, one per resolution from 4 px, got {c!r}"
+            )
+
     @property
     def resolution(self) -> int:
         return 4 * 2 ** (len(self.channels) - 1)
@@ -238,6 +262,11 @@ class StyleGenerator(nn.Module):
     def num_ws(self) -> int:
         return self.config.num_ws
 
+    @property
+    def latent_dim(self) -> int:
+        """The size of z, as every generator from noise names it (``config.z_dim``)."""
+        return self.config.z_dim
+
     def broadcast(self, w: torch.Tensor) -> torch.Tensor:
         """One w per example (N, w_dim) -> the same w for every layer (N, num_ws, w_dim)."""
         return w[:, None].expand(-1, self.num_ws, -1)
@@ -343,6 +372,8 @@ class StyleDiscriminator(nn.Module):
             raise ValueError(
                 f"images must have shape (N, {self.config.image_channels}, {r}, {r}), got {tuple(x.shape)}"
             )
+        if len(x) == 0:
+            raise ValueError("the discriminator needs at least one image (minibatch std reads the batch)")
         x = lrelu(self.from_rgb(x))
         for block in self.blocks:
             x = block(x)

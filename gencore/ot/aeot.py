@@ -12,13 +12,14 @@ rejected, as is noise outside the centres' convex hull.
 
 from __future__ import annotations
 
+import math
 import numbers
 import time
 from dataclasses import dataclass
 
 import torch
 
-from gencore.ot.semidiscrete import OTResult, sample_source, solve, solve_exact
+from gencore.ot.semidiscrete import OTResult, check_targets, sample_source, solve, solve_exact
 
 
 def facet_angles(targets: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
@@ -47,7 +48,9 @@ def fit_aeot(codes, *, source: str = "uniform", seed: int = 0, **solve_options) 
     Codes in the plane with a uniform source use the exact solver :func:`solve_exact`
     (``tol`` 1e-3 unless given); others :func:`solve` (Monte Carlo, Adam, ``seed``).
     """
-    c = torch.as_tensor(codes, dtype=torch.float64)
+    c = check_targets(codes, "codes")
+    if len(c) < 2:
+        raise ValueError(f"fit_aeot needs at least 2 distinct codes, got {len(c)}")
     center = c.mean(0)
     scale = float((c - center).abs().max())
     y = (c - center) / scale
@@ -197,6 +200,10 @@ def aeot_sample(
 def mixture_codes(means, std: float, n: int, seed: int) -> torch.Tensor:
     """``n`` points ``(n, 2)`` of the equal-weight mixture (``means``, ``std``), drawn as ``data.toy2d`` draws them."""
     means = torch.as_tensor(means, dtype=torch.float32)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if not (math.isfinite(std) and std >= 0) or means.ndim != 2 or len(means) == 0:
+        raise ValueError(f"need means (K, d) and a finite std >= 0, got shape {tuple(means.shape)} and {std!r}")
     gen = torch.Generator().manual_seed(seed)
     y = torch.randint(len(means), (n,), generator=gen)
     return means[y] + std * torch.randn(n, means.shape[1], generator=gen)

@@ -16,6 +16,12 @@ import torch
 from torch import nn
 
 
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def activation_patterns(net: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
     """On/off pattern ``(N, units)`` (bool) of every ReLU of ``net`` (an ``nn.Sequential``) at inputs ``x``."""
     pattern = []
@@ -29,7 +35,10 @@ def activation_patterns(net: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
 
 def box_grid(box: tuple[float, float, float, float], resolution: int) -> torch.Tensor:
     """``resolution²`` pixel centres ``(resolution², 2)`` of ``box = (x0, x1, y0, y1)``, row-major from y0."""
-    x0, x1, y0, y1 = box
+    resolution = _positive_int(resolution, "resolution")
+    x0, x1, y0, y1 = (float(v) for v in box)
+    if not (all(map(math.isfinite, (x0, x1, y0, y1))) and x0 < x1 and y0 < y1):
+        raise ValueError(f"box must be finite (x0, x1, y0, y1) with x0 < x1 and y0 < y1, got {box!r}")
     xs = x0 + (torch.arange(resolution, dtype=torch.float64) + 0.5) * (x1 - x0) / resolution
     ys = y0 + (torch.arange(resolution, dtype=torch.float64) + 0.5) * (y1 - y0) / resolution
     gy, gx = torch.meshgrid(ys, xs, indexing="ij")
@@ -76,6 +85,10 @@ def region_lower_bound(widths: list[int], d: int = 2) -> int:
 
 def relu_mlp(widths: list[int], d_in: int = 2, d_out: int = 1) -> nn.Sequential:
     """A ReLU MLP ``d_in → widths… → d_out`` (PyTorch's default initialisation)."""
+    if not len(widths):
+        raise ValueError("relu_mlp needs at least one hidden width")
+    for n in (*widths, d_in, d_out):
+        _positive_int(n, "widths, d_in and d_out")
     layers: list[nn.Module] = []
     for a, b in zip([d_in, *widths[:-1]], widths, strict=True):
         layers += [nn.Linear(a, b), nn.ReLU()]
@@ -88,6 +101,9 @@ def two_spirals(n: int, turns: float = 1.5, noise: float = 0.05, seed: int = 0) 
     Arm a at angle t ∈ [0, 2π·turns] sits at radius t / (2π·turns) and angle t + πa,
     plus Gaussian noise of std ``noise``.
     """
+    n = _positive_int(n, "n")
+    if not (math.isfinite(turns) and turns > 0 and math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"turns must be positive and noise non-negative, both finite; got {turns!r}, {noise!r}")
     gen = torch.Generator().manual_seed(seed)
     arm = torch.randint(2, (n,), generator=gen)
     t = torch.rand(n, generator=gen).sqrt() * 2 * math.pi * turns  # √: even density along the arm's length

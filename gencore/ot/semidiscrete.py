@@ -24,11 +24,61 @@ SOURCES = ("uniform", "gaussian")
 
 def sample_source(source: str, n: int, d: int, gen: torch.Generator) -> torch.Tensor:
     """``n`` points ``(n, d)`` (float64) of the source: ``uniform`` on [−1, 1]^d or a standard ``gaussian``."""
+    _count(n, "n", 0)
+    _count(d, "d", 1)
     if source == "uniform":
         return 2 * torch.rand(n, d, generator=gen, dtype=torch.float64) - 1
     if source == "gaussian":
         return torch.randn(n, d, generator=gen, dtype=torch.float64)
     raise ValueError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+
+
+def check_targets(targets, name: str = "targets") -> torch.Tensor:
+    """``targets`` as float64 ``(n, d)``, n ≥ 1, d ≥ 1, finite and distinct (two equal targets share one cell)."""
+    y = torch.as_tensor(targets, dtype=torch.float64)
+    if y.ndim != 2 or y.shape[0] == 0 or y.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty array of points (n, d), got shape {tuple(y.shape)}")
+    if not bool(torch.isfinite(y).all()):
+        raise ValueError(f"{name} hold NaN or infinite values")
+    uniq, inverse = torch.unique(y, dim=0, return_inverse=True)
+    if len(uniq) < len(y):
+        first = torch.full((len(uniq),), -1, dtype=torch.long)
+        for row, u in enumerate(inverse.tolist()):
+            if first[u] >= 0:
+                raise ValueError(
+                    f"{name} hold duplicate points (rows {int(first[u])} and {row} are equal): "
+                    f"{len(y) - len(uniq)} duplicates; drop them (and add their weights to the one kept)"
+                )
+            first[u] = row
+    return y
+
+
+def check_weights(nu, n: int) -> torch.Tensor:
+    """``nu`` as float64 ``(n,)``: finite, positive, summing to 1."""
+    w = torch.as_tensor(nu, dtype=torch.float64)
+    if w.shape != (n,):
+        raise ValueError(f"nu must have one weight per target, shape ({n},), got {tuple(w.shape)}")
+    if not bool(torch.isfinite(w).all()):
+        raise ValueError("nu holds NaN or infinite weights")
+    if bool((w <= 0).any()):
+        raise ValueError(f"nu must be positive weights, got a smallest weight of {float(w.min()):.4g}")
+    if abs(float(w.sum()) - 1) > 1e-9:
+        raise ValueError(f"nu must sum to 1, sums to {float(w.sum()):.10g}")
+    return w
+
+
+def _count(value, name: str, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}")
+    return int(value)
+
+
+def _positive(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive, finite number, got {value!r}")
+    return float(value)
 
 
 @dataclass
@@ -44,7 +94,7 @@ class BrenierPotential:
         x = x.to(self.targets.dtype)
         vals, idx = [], []
         for part in x.split(self.chunk):
-            v, i = torch.topk(torch.addmm(self.h, part, self.targets.T), k, dim=1)
+            v, i = torch.topk(torch.addmm(self.h.to(self.targets.dtype), part, self.targets.T), k, dim=1)
             vals.append(v)
             idx.append(i)
         return torch.cat(vals), torch.cat(idx)
@@ -117,11 +167,19 @@ def solve(
     above it), halving the learning rate when the error did not improve. Records h
     every ``record_every`` iterations (0: only at the checks).
     """
-    y = torch.as_tensor(targets, dtype=torch.float64)
+    y = check_targets(targets)
     n, d = y.shape
-    w_nu = torch.full((n,), 1.0 / n, dtype=torch.float64) if nu is None else torch.as_tensor(nu, dtype=torch.float64)
-    if w_nu.shape != (n,) or (w_nu <= 0).any() or abs(float(w_nu.sum()) - 1) > 1e-9:
-        raise ValueError("nu must be n positive weights summing to 1")
+    w_nu = torch.full((n,), 1.0 / n, dtype=torch.float64) if nu is None else check_weights(nu, n)
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+    seed = _count(seed, "seed", 0)
+    tol, lr = _positive(tol, "tol"), _positive(lr, "lr")
+    batch, check, check_every = (
+        _count(batch, "batch", 1),
+        _count(check, "check", 1),
+        _count(check_every, "check_every", 1),
+    )
+    max_iter, record_every = _count(max_iter, "max_iter", 0), _count(record_every, "record_every", 0)
     gen = torch.Generator().manual_seed(seed)
     x_check = sample_source(source, check, d, gen)
     # start from the Voronoi diagram of the targets (hᵢ = −‖yᵢ‖²/2), close to the answer when μ and ν overlap
@@ -138,7 +196,7 @@ def solve(
                 {"iteration": it, "h": h.detach().clone(), "max_error": err, "seconds": time.perf_counter() - t0}
             )
             if checking:
-                if err < tol:
+                if err < tol and bool(torch.isfinite(h).all()):
                     result.converged = True
                     break
                 if err >= best:
@@ -238,11 +296,12 @@ def solve_exact(targets, nu=None, *, tol: float = 1e-3, max_iter: int = 100, rec
     import scipy.sparse
     import scipy.sparse.linalg
 
-    y = torch.as_tensor(targets, dtype=torch.float64)
+    y = check_targets(targets)
     n = len(y)
     if y.shape[1] != 2:
-        raise ValueError("solve_exact works in the plane: targets must be (n, 2)")
-    w_nu = np.full(n, 1.0 / n) if nu is None else np.asarray(nu, dtype=np.float64)
+        raise ValueError(f"solve_exact works in the plane: targets must be (n, 2), got {tuple(y.shape)}")
+    w_nu = np.full(n, 1.0 / n) if nu is None else check_weights(nu, n).numpy()
+    tol, max_iter = _positive(tol, "tol"), _count(max_iter, "max_iter", 0)
     h = -0.5 * (y**2).sum(1).numpy()  # the targets' Voronoi diagram
     result = OTResult(BrenierPotential(y, torch.from_numpy(h.copy())), torch.from_numpy(w_nu), "uniform")
     t0 = time.perf_counter()
@@ -259,7 +318,7 @@ def solve_exact(targets, nu=None, *, tol: float = 1e-3, max_iter: int = 100, rec
                 {"iteration": it, "h": torch.from_numpy(h.copy()), "max_error": err}
                 | {"seconds": time.perf_counter() - t0}
             )
-        if err < tol:
+        if err < tol and np.isfinite(h).all():
             result.converged = True
             break
         if it == max_iter:

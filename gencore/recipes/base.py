@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ import torch
 
 import gencore
 from gencore import models
-from gencore.train import History
+from gencore.train import History, TrainingDiverged
 
 #: a recipe's config has these sections; others (e.g. ``critic``) may be added
 SECTIONS = ("model", "optim", "train")
@@ -146,14 +147,38 @@ def train_recipe(
     steps, seed = config["train"].get("steps"), config["train"].get("seed")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be a non-negative integer below 2**32, got {seed!r}")
     gencore.seed(seed)
     parts = {p: m.to(gencore.device()) for p, m in r.build(config).items()}
     options = {"snapshot": (lambda: snapshot(parts)), "snapshot_every": snapshot_every} if snapshot else {}
     if stop is not None:
         options["stop"] = stop
-    history = r.fit(parts, config, progress, **options)
-    for m in parts.values():
-        m.eval()
+    try:
+        history = r.fit(parts, config, progress, **options)
+        for m in parts.values():
+            m.eval()
+        if not history.interrupted:
+            _check_finite_weights(parts, history)
+    except BaseException as err:
+        # keep the trained parts with the error, as ``err.run`` (``err.history`` is set by ``train``)
+        for m in parts.values():
+            m.eval()
+        if getattr(err, "run", None) is None:
+            with contextlib.suppress(AttributeError):
+                err.run = Run(name, parts, getattr(err, "history", None) or History(), config, r.main)
+        raise
     return Run(name, parts, history, config, r.main)
+
+
+def _check_finite_weights(parts: dict[str, torch.nn.Module], history: History) -> None:
+    """Raise :class:`TrainingDiverged` when a part's weights are NaN or infinite after the last step."""
+    for part, module in parts.items():
+        bad = [k for k, t in module.state_dict().items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+        if bad:
+            raise TrainingDiverged(
+                f"part {part!r} has NaN or infinite weights after step {history.completed_steps} "
+                f"({', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}); the last step diverged. "
+                "Lower the learning rate or train fewer steps; the history is in err.history.",
+                history,
+            )

@@ -93,6 +93,41 @@ def _diverged(history: History, step: int, what: str) -> TrainingDiverged:
     )
 
 
+def _keep_history(err: BaseException, history: History) -> None:
+    """Attach ``history`` to ``err`` (as ``err.history``) so that no error loses the run."""
+    if getattr(err, "history", None) is None:
+        try:
+            err.history = history
+        except AttributeError:  # an exception type without a __dict__: say where the history went
+            pass
+    if hasattr(err, "add_note") and not any("err.history" in n for n in getattr(err, "__notes__", [])):
+        done = history.completed_steps
+        err.add_note(f"gencore.train: stopped after {done} completed steps; the history is in err.history")
+
+
+def _draw(batches: Iterator, history: History, step: int, phase: str):
+    try:
+        return next(batches)
+    except StopIteration:
+        history.completed_steps = step - 1
+        raise ValueError(
+            f"the batch iterator ended at step {step} (phase {phase!r}) after {step - 1} completed steps: "
+            "pass an endless iterator (Data.batches and mixture_stream are) or fewer steps"
+        ) from None
+
+
+def _finite(values: dict[str, float], history: History, step: int, what: str) -> dict[str, float]:
+    """``values`` as floats; a NaN or infinite one raises :class:`TrainingDiverged` (nothing is stored)."""
+    out = {}
+    for k, v in values.items():
+        v = float(v)
+        if not math.isfinite(v):
+            why = f"{what} {k!r} is {v} at step {step}; the history up to here is in err.history."
+            raise TrainingDiverged(why, history)
+        out[k] = v
+    return out
+
+
 def train(
     phases: Sequence[Phase],
     batches: Iterator,
@@ -129,6 +164,18 @@ def train(
         raise ValueError("train() needs at least one Phase")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    for phase in phases:
+        if not isinstance(phase, Phase):
+            raise ValueError(f"train() takes Phase objects, got {type(phase).__name__}")
+        if isinstance(phase.repeat, bool) or not isinstance(phase.repeat, int) or phase.repeat < 1:
+            raise ValueError(f"phase {phase.name!r}: repeat must be a positive integer, got {phase.repeat!r}")
+    for name, every in (("eval_every", eval_every), ("snapshot_every", snapshot_every)):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {every!r}")
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 0:
+        raise ValueError(f"checkpoint_every must be a non-negative integer, got {checkpoint_every!r}")
+    if any(p.takes_batch for p in phases) and not hasattr(batches, "__next__"):
+        raise ValueError(f"batches must be an iterator (a generator, or iter(...)), got {type(batches).__name__}")
     history = history or History()
     history.interrupted = False  # a continued run after Ctrl-C is a new call: it ends normally
     start = history.completed_steps
@@ -147,24 +194,29 @@ def train(
             values: dict[str, float] = {}
             for phase in phases:
                 for _ in range(phase.repeat):
+                    batch = _draw(batches, history, step, phase.name) if phase.takes_batch else None
                     try:
-                        out = phase.update(next(batches) if phase.takes_batch else None)
+                        out = phase.update(batch)
                     except FloatingPointError as err:
                         if isinstance(err, TrainingDiverged):
                             raise
                         raise _diverged(history, step, f"phase {phase.name!r} failed: {err}") from err
+                    if not isinstance(out, dict):
+                        raise TypeError(
+                            f"phase {phase.name!r} returned {type(out).__name__}; update must return a dict"
+                        )
                     for k, v in out.items():
                         v = float(v)
                         if not math.isfinite(v):
                             raise _diverged(history, step, f"loss {k!r} of phase {phase.name!r} became {v}")
                         values[k] = v
             for hook in hooks:
-                values.update(hook(step) or {})
+                values.update(_finite(hook(step) or {}, history, step, "the value a hook logged as"))
             history.log(step, values)
             history.completed_steps = step
             if evaluate is not None and due(eval_every):
-                for k, v in evaluate().items():
-                    history.evals.setdefault(k, []).append((step, float(v)))
+                for k, v in _finite(evaluate(), history, step, "evaluation").items():
+                    history.evals.setdefault(k, []).append((step, v))
             if snapshot is not None and due(snapshot_every):
                 history.snapshots.append((step, snapshot()))
             if checkpoint is not None and due(checkpoint_every):
@@ -180,16 +232,26 @@ def train(
             f"Interrupted at step {history.completed_steps} of {start + steps}: "
             "the model keeps its weights and the history is returned."
         )
+    except BaseException as err:
+        _keep_history(err, history)
+        raise
     finally:
         bar.close()
         history.wall_time_s += time.perf_counter() - t0
     step = history.completed_steps
     if not history.interrupted:
-        if evaluate is not None and not due(eval_every):
-            for k, v in evaluate().items():
-                history.evals.setdefault(k, []).append((step, float(v)))
-        if snapshot is not None and snapshot_every and history.snapshots[-1][0] != step:
-            history.snapshots.append((step, snapshot()))
-        if checkpoint is not None and not due(checkpoint_every):
-            checkpoint(step)
+        try:
+            if evaluate is not None and not due(eval_every):
+                for k, v in _finite(evaluate(), history, step, "evaluation").items():
+                    history.evals.setdefault(k, []).append((step, v))
+            if snapshot is not None and snapshot_every and history.snapshots[-1][0] != step:
+                history.snapshots.append((step, snapshot()))
+            if checkpoint is not None and not due(checkpoint_every):
+                checkpoint(step)
+        except KeyboardInterrupt:
+            history.interrupted = True
+            print(f"Interrupted after step {step}, in the end-of-run evaluation, snapshot or checkpoint.")
+        except BaseException as err:
+            _keep_history(err, history)
+            raise
     return history
