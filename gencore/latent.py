@@ -106,7 +106,7 @@ def inpaint(
         raise ValueError(f"inpaint takes images of shape (N, C, H, W), got {tuple(image.shape)}")
     if mask.ndim != 4 or mask.shape[1:] != image.shape[1:] or mask.shape[0] not in (1, image.shape[0]):
         raise ValueError(f"mask shape {tuple(mask.shape)} differs from image shape {tuple(image.shape)}")
-    dev = next(generator.parameters()).device
+    dev = gencore.module_device(generator)
     n = image.shape[0]
     image, mask = image.to(dev), mask.to(dev, image.dtype)
     target = image.repeat_interleave(restarts, 0)  # row i·restarts + r: restart r of image i

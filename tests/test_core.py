@@ -36,3 +36,19 @@ def test_cli_lists_data_recipes_and_models(capsys):
     assert "mnist5k" in out and "vae-mnist" in out
     with pytest.raises(SystemExit):
         main(["train"])  # NAME is required
+
+
+def test_module_device_and_map_batches():
+    net = torch.nn.Linear(3, 2)
+    assert gencore.module_device(net) == torch.device("cpu")
+    assert gencore.module_device(torch.nn.ReLU()) == torch.device("cpu")  # no parameters: the CPU
+    net.train()
+    x = torch.randn(7, 3)
+    out = gencore.map_batches(net, x, batch_size=3)
+    assert out.shape == (7, 2) and not out.requires_grad and net.training  # mode restored
+    with torch.no_grad():
+        assert torch.equal(out, net(x))
+    a, b = gencore.map_batches(net, x, lambda m, xb: (m(xb), m(xb).argmax(1)), batch_size=2)
+    assert a.shape == (7, 2) and torch.equal(b, a.argmax(1))
+    with pytest.raises(ValueError, match="batch_size"):
+        gencore.map_batches(net, x, batch_size=0)
