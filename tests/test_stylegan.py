@@ -10,8 +10,8 @@ from gencore.models.stylegan import (
     StyleGenerator,
     demodulation,
     minibatch_std,
-    mix_styles,
 )
+from gencore.train.stylegan import mix_styles
 
 SMALL = StyleGANConfig(z_dim=8, w_dim=8, mapping_layers=2, channels=(8, 8, 4, 4))
 
@@ -138,6 +138,21 @@ def test_the_recipe_trains_with_ema_lazy_r1_and_mixing_and_keeps_its_parts():
     assert run.main.sample(4, seed=0).shape == (4, 3, 32, 32)
 
 
+def test_the_recipes_snapshots_see_the_generator_that_ships_as_it_trains():
+    """The shipped part holds the EMA from the first step on, so snapshots change during training."""
+    from gencore.recipes import train_recipe
+
+    def weight_sum(parts):
+        return float(sum(p.detach().double().sum() for p in parts["generator"].parameters()))
+
+    tiny = {"z_dim": 8, "w_dim": 8, "mapping_layers": 2, "channels": [8, 8, 4, 4], "images": 64, "batch_size": 8}
+    run = train_recipe("stylegan-shapes", steps=4, r1_every=2, snapshot=weight_sum, snapshot_every=2, **tiny)
+    sums = [v for _, v in run.history.snapshots]
+    assert [s for s, _ in run.history.snapshots] == [0, 2, 4]
+    assert sums[0] != sums[1] != sums[2]
+    assert sums[-1] == weight_sum(run.parts)  # the last snapshot is what ships
+
+
 def test_the_factor_regressor_reads_back_its_own_targets():
     from gencore.data.shapes import sample_factors
     from gencore.models.regressor import FactorRegressor, targets
@@ -154,7 +169,7 @@ def test_the_factor_regressor_reads_back_its_own_targets():
 
 @pytest.mark.filterwarnings("ignore:Fréchet distance from 16")
 def test_chapter_measurements_on_a_small_generator():
-    from gencore.recipes import stylegan_shapes as sg
+    from gencore import stylegan_analysis as sg
 
     torch.manual_seed(0)
     g = StyleGenerator(StyleGANConfig(z_dim=8, w_dim=8, mapping_layers=2, channels=(8, 8, 4, 4))).eval()

@@ -14,38 +14,26 @@ import torch
 import gencore
 
 
-def _device(module: torch.nn.Module) -> torch.device:
-    return next(module.parameters()).device
-
-
-@torch.no_grad()
 def translate(generator, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """``generator`` applied to ``images`` ``(N, 1, 28, 28)`` in [-1, 1] in batches, in eval mode; on the CPU."""
-    dev = _device(generator)
-    with gencore.eval_mode(generator):
-        return torch.cat(
-            [generator(images[i : i + batch_size].to(dev)).cpu() for i in range(0, len(images), batch_size)]
-        )
+    return gencore.map_batches(generator, images, batch_size=batch_size)
 
 
-@torch.no_grad()
 def predict(classifier, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """The classifier's digit ``(N,)`` for each image."""
-    dev = _device(classifier)
-    with gencore.eval_mode(classifier):
-        return torch.cat(
-            [classifier(images[i : i + batch_size].to(dev)).argmax(1).cpu() for i in range(0, len(images), batch_size)]
-        )
+    return gencore.map_batches(classifier, images, lambda m, x: m(x).argmax(1), batch_size)
+
+
+def accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float:
+    """The fraction of ``predictions`` ``(N,)`` equal to ``labels`` ``(N,)`` (e.g. a classifier's on
+    untranslated images: the ceiling of label preservation, since its own mistakes count against a translation)."""
+    return (torch.as_tensor(predictions) == torch.as_tensor(labels)).float().mean().item()
 
 
 def label_preservation(generator, images: torch.Tensor, labels: torch.Tensor, classifier) -> float:
-    """The fraction of translated ``images`` that ``classifier`` reads as their source digit ``labels``.
-
-    ``generator=None`` measures the classifier on the untranslated images (the
-    metric of the identity map, which bounds what a translation can reach).
-    """
-    out = images if generator is None else translate(generator, images)
-    return (predict(classifier, out) == torch.as_tensor(labels)).float().mean().item()
+    """The fraction of translated ``images`` that ``classifier`` reads as their source digit ``labels``:
+    :func:`accuracy` of :func:`predict` on :func:`translate`."""
+    return accuracy(predict(classifier, translate(generator, images)), labels)
 
 
 def cycle_error(generator, inverse, images: torch.Tensor) -> float:
@@ -53,8 +41,7 @@ def cycle_error(generator, inverse, images: torch.Tensor) -> float:
     return (translate(inverse, translate(generator, images)) - images).abs().mean().item()
 
 
-def confusion(generator, images: torch.Tensor, labels: torch.Tensor, classifier) -> torch.Tensor:
-    """(10, 10) counts: row = source digit, column = the classifier's reading of its translation."""
-    out = images if generator is None else translate(generator, images)
-    pred = predict(classifier, out)
-    return torch.bincount(torch.as_tensor(labels) * 10 + pred, minlength=100).reshape(10, 10)
+def confusion(predictions: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(10, 10) counts: row = source digit ``labels``, column = the digit read, ``predictions``
+    (:func:`predict` of a translation)."""
+    return torch.bincount(torch.as_tensor(labels) * 10 + torch.as_tensor(predictions), minlength=100).reshape(10, 10)

@@ -31,7 +31,7 @@ official code uses the [1, 3, 3, 1] filter), minibatch standard deviation
 (groups of 4, one feature) before the last convolution, and equalized learning rate.
 
 Style mixing (probability 0.9) and R1 regularization belong to training:
-:func:`mix_styles` and ``gencore.losses.r1_penalty``.
+``gencore.train.stylegan.mix_styles`` and ``gencore.losses.r1_penalty``.
 """
 
 from __future__ import annotations
@@ -274,25 +274,6 @@ class StyleGenerator(nn.Module):
 
     def const_device(self) -> torch.device:
         return self.synthesis.const.device
-
-
-def mix_styles(
-    generator: StyleGenerator, z: torch.Tensor, *, prob: float = 0.9, generator_rng: torch.Generator | None = None
-) -> torch.Tensor:
-    """ws for training with style mixing: with probability ``prob`` each example switches, at a
-    random layer, from the w of its z to the w of a second z (StyleGAN's mixing regularization)."""
-    w = generator.mapping(z, update_w_avg=True)
-    ws = generator.broadcast(w).clone()
-    if prob <= 0:
-        return ws
-    n, num_ws = z.shape[0], generator.num_ws
-    z2 = torch.randn(z.shape, generator=generator_rng, device=z.device, dtype=z.dtype)
-    w2 = generator.mapping(z2)
-    cutoff = torch.randint(1, num_ws, (n,), generator=generator_rng, device=z.device)
-    mixed = torch.rand(n, generator=generator_rng, device=z.device) < prob
-    cutoff = torch.where(mixed, cutoff, torch.full_like(cutoff, num_ws))
-    later = torch.arange(num_ws, device=z.device)[None] >= cutoff[:, None]
-    return torch.where(later[:, :, None], w2[:, None], ws)
 
 
 class ResidualBlock(nn.Module):
