@@ -123,7 +123,7 @@ def factor_changes(
     w = generator.mapping(z)
     out = []
     for a in (-alpha, alpha):
-        images = generator.synthesis(edit_styles(generator, w, direction, a, layers), noise="const")
+        images = generator.synthesis(edit_styles(generator, w, direction, a, layers), noise_mode="const")
         factors = regressor.factors(images).cpu()
         out.append((factors, torch.softmax(regressor(images)[1], 1).cpu()))
     (f0, p0), (f1, p1) = out

@@ -38,7 +38,7 @@ def style_mixing_sources(generator, cut: int, n: int = 500, seed: int = 0) -> di
     wa = generator.broadcast(generator.mapping(_codes(generator, n, seed)))
     wb = generator.broadcast(generator.mapping(_codes(generator, n, seed + 1)))
     mixed = torch.cat([wa[:, :cut], wb[:, cut:]], 1)
-    images = [generator.synthesis(w, noise="const").cpu() for w in (wa, wb, mixed)]
+    images = [generator.synthesis(w, noise_mode="const").cpu() for w in (wa, wb, mixed)]
     fa, fb, fm = (reg.factors(x) for x in images)
     sa, sb, sm = (reg(x)[1].argmax(1) for x in images)
     closer_to_a = factor_distance(fm, fa) < factor_distance(fm, fb)
@@ -60,7 +60,7 @@ def truncation_tradeoff(generator, psis, n: int = 1000, seed: int = 0) -> dict[s
     spans = factor_spans()[1:]
     out: dict[str, list[float]] = {"psi": [], "fd": [], "diversity": [], "confidence": []}
     for psi in psis:
-        x = generator(z, psi=float(psi), noise="const").cpu()
+        x = generator(z, psi=float(psi), noise_mode="const").cpu()
         factors = reg.factors(x)
         out["psi"].append(float(psi))
         out["fd"].append(shapes_fd(x))
@@ -82,5 +82,5 @@ def path_lengths(generator, space: str, n: int = 1000, eps: float = 1e-4, seed: 
     else:
         w1, w2 = generator.mapping(z1), generator.mapping(z2)
         ends = [w1.lerp(w2, t), w1.lerp(w2, t + eps)]
-    a, b = (generator.synthesis(generator.broadcast(w), noise="const") for w in ends)
+    a, b = (generator.synthesis(generator.broadcast(w), noise_mode="const") for w in ends)
     return metrics.step_lengths(a, b, pretrained.cached("shapes-regressor"), eps)

@@ -25,6 +25,14 @@ def test_shapes_and_the_number_of_styles():
     assert [w.shape for w in g.style_weights()] == [(8, 8)] * 4 + [(4, 8)] * 4  # (in_channels, w_dim)
 
 
+def test_synthesis_returns_the_partial_sums_of_its_skips():
+    g = StyleGenerator(SMALL)
+    ws = g.broadcast(g.mapping(torch.randn(2, 8)))
+    image, partials = g.synthesis(ws, noise_mode="const", return_partials=True)
+    assert [p.shape[-1] for p in partials] == [4, 8, 16, 32]
+    assert torch.equal(partials[-1], image) and torch.equal(image, g.synthesis(ws, noise_mode="const"))
+
+
 def test_demodulated_weights_have_unit_norm_per_output_channel_and_match_the_fused_convolution():
     torch.manual_seed(0)
     conv = ModulatedConv2d(5, 7, w_dim=6)
@@ -55,14 +63,14 @@ def test_noise_inputs_start_silent_and_each_mode_does_what_it_says():
     torch.manual_seed(2)
     g = StyleGenerator(SMALL)
     z = torch.randn(2, 8)
-    assert torch.equal(g(z, noise="random"), g(z, noise="none"))  # strengths start at 0
+    assert torch.equal(g(z, noise_mode="random"), g(z, noise_mode="none"))  # strengths start at 0
     for layer in g.synthesis.layers:
         layer.noise_strength.data.fill_(0.5)
-    assert not torch.allclose(g(z, noise="random"), g(z, noise="random"))
-    assert torch.equal(g(z, noise="const"), g(z, noise="const"))
-    assert not torch.allclose(g(z, noise="const"), g(z, noise="none"))
-    with pytest.raises(ValueError, match="noise must be"):
-        g(z, noise="off")
+    assert not torch.allclose(g(z, noise_mode="random"), g(z, noise_mode="random"))
+    assert torch.equal(g(z, noise_mode="const"), g(z, noise_mode="const"))
+    assert not torch.allclose(g(z, noise_mode="const"), g(z, noise_mode="none"))
+    with pytest.raises(ValueError, match="noise_mode must be"):
+        g(z, noise_mode="off")
 
 
 def test_style_mixing_switches_to_the_second_code_after_one_random_layer():
@@ -108,7 +116,7 @@ def test_build_round_trips_the_config_and_weights():
     h = models.build("stylegan-generator", config)
     h.load_state_dict(g.state_dict())
     z = torch.randn(2, 8)
-    assert torch.equal(g(z, noise="const"), h(z, noise="const"))
+    assert torch.equal(g(z, noise_mode="const"), h(z, noise_mode="const"))
     assert isinstance(models.build("stylegan-discriminator", config), StyleDiscriminator)
 
 
