@@ -4,8 +4,8 @@ Imports run one way, through the layers of ``ARCHITECTURE.md`` (``data`` and ``v
 ``models`` and ``widgets``; ``losses`` and the chapter tools; ``train``; ``metrics``;
 ``checkpoint`` and ``pretrained``; ``recipes``, ``toygan`` and ``ot``; ``bench``; the CLI).
 This top-level module, the lowest layer, holds only the small helpers every layer
-needs: :func:`device`, :func:`seed`, :func:`rng`, :func:`eval_mode`, :func:`module_device`,
-:func:`map_batches` and :func:`full_mode`.
+needs: :func:`device`, :func:`seed`, :func:`rng`, :func:`eval_mode`, :func:`frozen`,
+:func:`module_device`, :func:`map_batches` and :func:`full_mode`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,17 @@ import torch
 
 __version__ = "0.1.0"
 
-__all__ = ["device", "seed", "rng", "eval_mode", "module_device", "map_batches", "full_mode", "__version__"]
+__all__ = [
+    "device",
+    "seed",
+    "rng",
+    "eval_mode",
+    "frozen",
+    "module_device",
+    "map_batches",
+    "full_mode",
+    "__version__",
+]
 
 
 def _allowed_devices() -> str:
@@ -138,6 +148,28 @@ def eval_mode(*nets: torch.nn.Module) -> Iterator[None]:
     finally:
         for m, was_training in modes:
             m.training = was_training
+
+
+@contextlib.contextmanager
+def frozen(*modules: torch.nn.Module) -> Iterator[None]:
+    """Switch ``requires_grad`` off for every parameter of ``modules`` in the ``with`` block; restore each
+    parameter's own flag after, also when the block raises.
+
+    For a network that gradients pass *through* but whose weights must not get any: the
+    discriminator in its generator's step (the training phases), or both networks while a
+    latent code is optimized (:func:`gencore.latent.inpaint`). Autograd then skips the
+    gradients of those weights, which would be computed and thrown away; every other
+    gradient is the same, bit for bit, and the frozen weights' ``.grad`` is left as it was.
+    """
+    params = [p for m in modules for p in m.parameters()]
+    flags = [p.requires_grad for p in params]
+    try:
+        for p in params:
+            p.requires_grad_(False)
+        yield
+    finally:
+        for p, flag in zip(params, flags, strict=True):
+            p.requires_grad_(flag)
 
 
 def module_device(module: torch.nn.Module) -> torch.device:

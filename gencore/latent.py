@@ -116,11 +116,8 @@ def inpaint(
     z = torch.cat([torch.randn(restarts, generator.latent_dim, generator=gen) for _ in range(n)])
     z = z.to(dev).requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
-    nets = [*generator.parameters(), *discriminator.parameters()]
     with gencore.eval_mode(generator, discriminator):
-        for p in nets:
-            p.requires_grad_(False)
-        try:
+        with gencore.frozen(generator, discriminator):  # gradients of z only
             for _ in range(steps):
                 fake = generator(z)
                 contextual = (known * (fake - target)).abs().flatten(1).sum(1)
@@ -129,9 +126,6 @@ def inpaint(
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-        finally:
-            for p in nets:
-                p.requires_grad_(True)
         with torch.no_grad():
             fake = generator(z)
             contextual = (known * (fake - target)).abs().flatten(1).sum(1).view(n, restarts)

@@ -1,4 +1,5 @@
-"""gencore.train.phases and the families' phases: the discriminator is frozen in every generator step."""
+"""gencore.frozen in gencore.train.phases and the families' phases: the discriminator is frozen in every
+generator step."""
 
 import contextlib
 
@@ -9,7 +10,7 @@ import gencore
 from gencore import models
 from gencore.models.stylegan import StyleDiscriminator, StyleGANConfig, StyleGenerator
 from gencore.train import cyclegan as cg
-from gencore.train import frozen, gan_phases, phases
+from gencore.train import gan_phases, phases
 from gencore.train import stylegan as sg
 
 
@@ -17,7 +18,7 @@ def test_frozen_switches_gradients_off_and_restores_each_flag_also_on_error():
     net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
     net[1].bias.requires_grad_(False)  # a parameter already frozen stays frozen
     with pytest.raises(RuntimeError, match="inside"):
-        with frozen(net):
+        with gencore.frozen(net):
             assert not any(p.requires_grad for p in net.parameters())
             raise RuntimeError("inside")
     assert [p.requires_grad for p in net.parameters()] == [True, True, True, False]

@@ -1,8 +1,8 @@
 """Training: one loop (:func:`train`), the generic phases it runs, and the hooks beside them.
 
 ``loop``: :func:`train`, :class:`Phase`, :class:`History`, :class:`TrainingDiverged`;
-``phases``: :func:`vae_phase`, :func:`gan_phases`, :func:`critic_phase`, :func:`classifier_phase`,
-:func:`frozen`;
+``phases``: :func:`vae_phase`, :func:`gan_phases`, :func:`critic_phase`, :func:`classifier_phase`
+(every generator step with its discriminator :func:`gencore.frozen`);
 ``hooks``: :class:`EMA` (and :func:`ema_copy`, a copy that trains while the shipped module holds the
 average), :class:`LinearDecay`, :class:`ImagePool`.
 
@@ -13,7 +13,7 @@ and not re-exported here: ``gencore.train.cyclegan`` (:func:`cyclegan_phases`, `
 
 from gencore.train.hooks import EMA, ImagePool, LinearDecay, ema_copy
 from gencore.train.loop import History, Hook, Phase, TrainingDiverged, train
-from gencore.train.phases import classifier_phase, critic_phase, frozen, gan_phases, vae_phase
+from gencore.train.phases import classifier_phase, critic_phase, gan_phases, vae_phase
 
 __all__ = [
     "train",
@@ -25,7 +25,6 @@ __all__ = [
     "gan_phases",
     "critic_phase",
     "classifier_phase",
-    "frozen",
     "EMA",
     "ema_copy",
     "LinearDecay",

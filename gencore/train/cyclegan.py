@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import torch
 
-from gencore import module_device
+from gencore import frozen, module_device
 from gencore.losses import d_loss_least_squares, g_loss_least_squares
 from gencore.train.hooks import ImagePool
 from gencore.train.loop import Phase
-from gencore.train.phases import frozen
 
 
 def _check_same(a: torch.Tensor, b: torch.Tensor, what: str) -> None:
@@ -59,7 +58,7 @@ def cyclegan_phases(
 
     A batch is a pair ``(x_a, x_b)`` of *unpaired* images of the two domains.
     ``generators`` takes one step of ``opt_g`` (both generators, both discriminators
-    :func:`~gencore.train.phases.frozen`) on
+    :func:`~gencore.frozen`) on
     ``(D_B(G_AB(a)) − 1)² + (D_A(G_BA(b)) − 1)²`` + ``cycle`` × (L1 of both
     cycles) + ``identity · cycle`` × (L1 of both identity maps): the identity
     weight is relative to λ = ``cycle``, as in the official code (``lambda_identity``),

@@ -4,8 +4,9 @@
 - :func:`gan_phases`: the critic (``n_critic`` times) and the generator of a GAN;
 - :func:`critic_phase`: a discriminator or critic alone, between two fixed distributions;
 - :func:`classifier_phase`: cross-entropy on labelled images;
-- :func:`frozen`: ``requires_grad`` off for a block, so that a generator's step computes
-  no gradients of the discriminator's weights (it needs those of its input only).
+
+Every generator step runs with the discriminator :func:`gencore.frozen`: it needs the
+gradients of the discriminator's input only, not those of its weights.
 
 A model family's own phases live in a module of that family's name beside this one
 (``gencore.train.cyclegan``, ``gencore.train.stylegan``); this module imports no family.
@@ -13,37 +14,14 @@ A model family's own phases live in a module of that family's name beside this o
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
-from gencore import module_device
+from gencore import frozen, module_device
 from gencore.losses import clip_weights, elbo, gan_losses, gradient_penalty
 from gencore.train.loop import Phase
-
-
-@contextlib.contextmanager
-def frozen(*modules: torch.nn.Module) -> Iterator[None]:
-    """Switch ``requires_grad`` off for every parameter of ``modules`` in the ``with`` block; restore each
-    parameter's own flag after, also when the block raises.
-
-    A generator's step back-propagates through the discriminator to its *input*; with
-    the discriminator frozen, autograd skips the gradients of its weights, which the
-    step would compute and throw away (the discriminator's next step zeroes them). The
-    generator's gradients are the same, bit for bit, and the discriminator's ``.grad``
-    is left as it was.
-    """
-    params = [p for m in modules for p in m.parameters()]
-    flags = [p.requires_grad for p in params]
-    try:
-        for p in params:
-            p.requires_grad_(False)
-        yield
-    finally:
-        for p, flag in zip(params, flags, strict=True):
-            p.requires_grad_(flag)
 
 
 def vae_phase(model, optimizer: torch.optim.Optimizer, *, beta: float = 1.0) -> Phase:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from gencore import module_device
+from gencore import frozen, module_device
 from gencore.losses import r1_penalty
 from gencore.models.stylegan import StyleGenerator
 from gencore.train.loop import Phase
-from gencore.train.phases import frozen
 
 
 def mix_styles(
@@ -77,7 +76,7 @@ def stylegan_phases(
     ``r1_every``-th step (steps 0, ``r1_every``, ...) it adds (γ/2)·R1·``r1_every`` to that
     step's loss: lazy R1 folded into the main step, not a step of its own (see
     :func:`lazy_adam` for what that means for the optimizer). ``generator`` then steps
-    on fresh fakes with the discriminator :func:`~gencore.train.phases.frozen`; both
+    on fresh fakes with the discriminator :func:`~gencore.frozen`; both
     draw their ws with style mixing (probability ``mixing``) and the generator's step
     updates the running mean of w. Neither uses path-length regularization (the
     official CIFAR-10 configuration does not either).
