@@ -1,9 +1,11 @@
 """gencore: the small package behind the book *Deep Generative Models, Executed*.
 
-Data flows one way: ``data -> models -> losses -> train -> metrics -> viz/widgets``,
-with ``pretrained`` beside ``train``. This top-level module holds only the two
-helpers every chapter needs: :func:`device`, :func:`seed`, :func:`rng` and
-:func:`eval_mode`.
+Imports run one way, through the layers of ``ARCHITECTURE.md`` (``data`` and ``viz``;
+``models`` and ``widgets``; ``losses`` and the chapter tools; ``train``; ``metrics``;
+``checkpoint`` and ``pretrained``; ``recipes``, ``toygan`` and ``ot``; ``bench``; the CLI).
+This top-level module, the lowest layer, holds only the small helpers every layer
+needs: :func:`device`, :func:`seed`, :func:`rng`, :func:`eval_mode`, :func:`frozen`,
+:func:`module_device`, :func:`map_batches` and :func:`full_mode`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,17 @@ import torch
 
 __version__ = "0.1.0"
 
-__all__ = ["device", "seed", "rng", "eval_mode", "full_mode", "__version__"]
+__all__ = [
+    "device",
+    "seed",
+    "rng",
+    "eval_mode",
+    "frozen",
+    "module_device",
+    "map_batches",
+    "full_mode",
+    "__version__",
+]
 
 
 def _allowed_devices() -> str:
@@ -136,6 +148,57 @@ def eval_mode(*nets: torch.nn.Module) -> Iterator[None]:
     finally:
         for m, was_training in modes:
             m.training = was_training
+
+
+@contextlib.contextmanager
+def frozen(*modules: torch.nn.Module) -> Iterator[None]:
+    """Switch ``requires_grad`` off for every parameter of ``modules`` in the ``with`` block; restore each
+    parameter's own flag after, also when the block raises.
+
+    For a network that gradients pass *through* but whose weights must not get any: the
+    discriminator in its generator's step (the training phases), or both networks while a
+    latent code is optimized (:func:`gencore.latent.inpaint`). Autograd then skips the
+    gradients of those weights, which would be computed and thrown away; every other
+    gradient is the same, bit for bit, and the frozen weights' ``.grad`` is left as it was.
+    """
+    params = [p for m in modules for p in m.parameters()]
+    flags = [p.requires_grad for p in params]
+    try:
+        for p in params:
+            p.requires_grad_(False)
+        yield
+    finally:
+        for p, flag in zip(params, flags, strict=True):
+            p.requires_grad_(flag)
+
+
+def module_device(module: torch.nn.Module) -> torch.device:
+    """The device of ``module``'s first parameter (or, with none, of its first buffer; else the CPU)."""
+    for t in module.parameters():
+        return t.device
+    for t in module.buffers():
+        return t.device
+    return torch.device("cpu")
+
+
+@torch.no_grad()
+def map_batches(net: torch.nn.Module, x: torch.Tensor, fn=None, batch_size: int = 500):
+    """``fn(net, batch)`` (default ``net(batch)``) over ``x`` in batches of ``batch_size``, without gradients and
+    with ``net`` in eval mode (its modes are restored after, see :func:`eval_mode`).
+
+    Each batch of ``x`` (N, ...) is moved to ``net``'s device (:func:`module_device`); the outputs, a
+    tensor or a tuple of tensors per batch, are moved to the CPU and concatenated along the first axis,
+    so the result is a tensor (N, ...) or a tuple of them. An empty ``x`` gives what ``fn`` gives on it.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    fn = fn or (lambda m, b: m(b))
+    dev = module_device(net)
+    with eval_mode(net):
+        outs = [fn(net, x[i : i + batch_size].to(dev)) for i in range(0, max(len(x), 1), batch_size)]
+    if isinstance(outs[0], tuple):
+        return tuple(torch.cat([o[k].cpu() for o in outs]) for k in range(len(outs[0])))
+    return torch.cat([o.cpu() for o in outs])
 
 
 def full_mode() -> bool:

@@ -127,7 +127,7 @@ def inpaint(
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
     if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
         raise ValueError(f"restarts must be a positive integer, got {restarts!r}")
-    dev = next(generator.parameters()).device
+    dev = gencore.module_device(generator)
     n = image.shape[0]
     image, mask = image.to(dev), mask.to(dev, image.dtype)
     target = image.repeat_interleave(restarts, 0)  # row i·restarts + r: restart r of image i
@@ -137,11 +137,8 @@ def inpaint(
     z = torch.cat([torch.randn(restarts, generator.latent_dim, generator=gen) for _ in range(n)])
     z = z.to(dev).requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
-    nets = [*generator.parameters(), *discriminator.parameters()]
     with gencore.eval_mode(generator, discriminator):
-        for p in nets:
-            p.requires_grad_(False)
-        try:
+        with gencore.frozen(generator, discriminator):  # gradients of z only
             for _ in range(steps):
                 fake = generator(z)
                 contextual = (known * (fake - target)).abs().flatten(1).sum(1)
@@ -150,9 +147,6 @@ def inpaint(
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-        finally:
-            for p in nets:
-                p.requires_grad_(True)
         with torch.no_grad():
             fake = generator(z)
             contextual = (known * (fake - target)).abs().flatten(1).sum(1).view(n, restarts)

@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import gencore
+
 #: layers that are 1-Lipschitz and have no weights: they contribute a factor of at most 1
 _ONE_LIPSCHITZ = (nn.Flatten, nn.Identity, nn.ReLU, nn.Dropout)
 
@@ -79,7 +81,7 @@ def layer_norms(net: nn.Sequential, input_shape: Sequence[int], iters: int = 100
     reading a spectral-normalized weight runs one more power-iteration step.
     """
     rows = []
-    x = torch.zeros(1, *input_shape, device=next(net.parameters()).device)  # only to track shapes
+    x = torch.zeros(1, *input_shape, device=gencore.module_device(net))  # only to track shapes
     with torch.no_grad():
         for i, m in enumerate(net):
             if isinstance(m, (nn.Conv2d, nn.Linear)):

@@ -130,10 +130,14 @@ def d_loss_least_squares(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor
     return 0.5 * (real - 1).pow(2).mean() + 0.5 * fake.pow(2).mean()
 
 
-def g_loss_least_squares(fake: torch.Tensor) -> torch.Tensor:
-    """LSGAN generator: ½E_z[(D(G(z)) − 1)²]."""
+def g_loss_least_squares(fake: torch.Tensor, *, scale: float = 0.5) -> torch.Tensor:
+    """LSGAN generator: ``scale`` · E_z[(D(G(z)) − 1)²], the mean over every score (a PatchGAN's too).
+
+    ``scale=0.5`` is the ½ of Mao et al. (2017), the generator loss of ``gan_losses("least_squares")``;
+    CycleGAN's code takes the plain mean squared error, ``scale=1`` (Eq. (cg-adv) of ``book/cyclegan.ipynb``).
+    """
     _scores(fake)
-    return 0.5 * (fake - 1).pow(2).mean()
+    return scale * (fake - 1).pow(2).mean()
 
 
 #: name -> (discriminator loss, generator loss)
@@ -210,7 +214,8 @@ def r1_penalty(discriminator, real: torch.Tensor) -> torch.Tensor:
     """R1 regularization (Mescheder et al., 2018): E_x[‖∇_x D(x)‖²] on real data only.
 
     StyleGAN2 adds (γ/2) times this to the discriminator's loss, computed lazily
-    (every 16 steps, then scaled by 16); γ and the schedule are the caller's. The
+    (every 16 steps, then scaled by 16); γ and the schedule are the caller's
+    (:func:`gencore.train.stylegan.stylegan_phases`). The
     graph is kept so the penalty back-propagates into the discriminator's weights.
     """
     if real.ndim < 2 or real.shape[0] == 0 or not real.is_floating_point():
@@ -229,36 +234,3 @@ def clip_weights(module: torch.nn.Module, c: float) -> None:
         raise ValueError(f"clipping bound must be a positive finite number, got {c!r}")
     for p in module.parameters():
         p.clamp_(-c, c)
-
-
-# CycleGAN (``book/cyclegan.ipynb``). G: A → B and F: B → A are two generators;
-# the adversarial terms are the least-squares losses above.
-
-
-def _check_same(a: torch.Tensor, b: torch.Tensor, what: str) -> None:
-    if a.shape != b.shape or a.numel() == 0:
-        raise ValueError(
-            f"{what} needs two non-empty batches of the same shape, got {tuple(a.shape)} and {tuple(b.shape)}"
-        )
-
-
-def cycle_loss(real: torch.Tensor, reconstructed: torch.Tensor) -> torch.Tensor:
-    """Eq. (cg-cyc), one direction: E_x[‖F(G(x)) − x‖₁], the L1 distance averaged over pixels and examples.
-
-    ``real`` x and ``reconstructed`` F(G(x)): ``(N, C, H, W)``. The mean over pixels
-    (rather than the sum) is the official code's ``nn.L1Loss``; λ is applied by the caller.
-    """
-    _check_same(real, reconstructed, "cycle_loss")
-    return (reconstructed - real).abs().mean()
-
-
-def identity_loss(real: torch.Tensor, mapped: torch.Tensor) -> torch.Tensor:
-    """Eq. (cg-idt), one direction: E_y[‖G(y) − y‖₁] for y of G's *target* domain, averaged over pixels."""
-    _check_same(real, mapped, "identity_loss")
-    return (mapped - real).abs().mean()
-
-
-def lsgan_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
-    """Eq. (cg-adv), generator side: E_x[(D(G(x)) − 1)²] over every patch score (the official code's MSE, no ½)."""
-    _scores(fake_scores)
-    return (fake_scores - 1).pow(2).mean()

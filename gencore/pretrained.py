@@ -18,8 +18,10 @@ knows how a model is trained (that is :mod:`gencore.recipes`). ``make weights`` 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -128,6 +130,25 @@ def weights_file(name: str, part: str, file: str) -> Path:
 def load_parts(name: str, device: torch.device | str | None = None) -> dict[str, torch.nn.Module]:
     """Every part of shipped model ``name``: {part: module}, main part first."""
     return {p: load(name, p, device) for p in parts(name)}
+
+
+def cached(name: str, derive: Callable[[torch.nn.Module], object] | None = None):
+    """The main part of shipped model ``name`` on the CPU, in eval mode, loaded once per process and
+    version (the sha256 of its file), so a retrained model is loaded again; with ``derive``, what
+    ``derive(model)`` returns, also computed once per version (the features of a reference set, say).
+
+    The one loader of shipped models for measurements (FID's classifier, the regressor): callers share
+    the returned objects and must not change them. ``derive`` is a key of the cache: pass a function
+    defined once (at module level), not a new lambda each call.
+    """
+    return _cached(name, main_sha256(name), derive)
+
+
+@functools.cache
+def _cached(name: str, sha256: str, derive):
+    if derive is not None:
+        return derive(_cached(name, sha256, None))
+    return load(name, device="cpu")
 
 
 def main_sha256(name: str) -> str:

@@ -22,7 +22,22 @@ from collections.abc import Sequence
 
 import torch
 
+import gencore
 from gencore.data.shapes import FACTORS, SHAPES, factor_distance
+
+#: a direction "moves one factor" when that factor takes at least this share of its total change
+#: (:func:`exclusivity`); the SeFa chapter and ``gencore.bench.stylegan`` count directions by it
+EXCLUSIVE = 0.7
+
+
+def layers_by_resolution(generator) -> dict[int, list[int]]:
+    """The indices into ws (and :meth:`style_weights`) of each resolution's layers, e.g. for the 32x32
+    StyleGAN ``{4: [0], 8: [1, 2], 16: [3, 4], 32: [5, 6, 7]}`` (its two convolutions, and at the
+    top resolution the toRGB that reads the last w), from ``generator.synthesis.layer_names()``."""
+    out: dict[int, list[int]] = {}
+    for i, name in enumerate(generator.synthesis.layer_names()):
+        out.setdefault(int(name.split("x")[0]), []).append(i)
+    return out
 
 
 def stack_weights(weights: Sequence[torch.Tensor], *, normalize: bool = True) -> torch.Tensor:
@@ -124,12 +139,12 @@ def factor_changes(
     Directions are in w-space (unit length).
     """
     gen = torch.Generator().manual_seed(seed)
-    device = next(generator.parameters()).device
+    device = gencore.module_device(generator)
     z = torch.randn(n, generator.config.z_dim, generator=gen).to(device)
     w = generator.mapping(z)
     out = []
     for a in (-alpha, alpha):
-        images = generator.synthesis(edit_styles(generator, w, direction, a, layers), noise="const")
+        images = generator.synthesis(edit_styles(generator, w, direction, a, layers), noise_mode="const")
         factors = regressor.factors(images).cpu()
         out.append((factors, torch.softmax(regressor(images)[1], 1).cpu()))
     (f0, p0), (f1, p1) = out
@@ -160,7 +175,7 @@ def pca_directions(generator, n: int = 10_000, seed: int = 0) -> tuple[torch.Ten
     Returns ``(variances (w_dim,), directions (w_dim, w_dim))``, descending, directions as rows.
     """
     gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, generator.config.z_dim, generator=gen).to(next(generator.parameters()).device)
+    z = torch.randn(n, generator.config.z_dim, generator=gen).to(gencore.module_device(generator))
     w = generator.mapping(z).cpu().double()
     w = w - w.mean(0)
     values, vectors = torch.linalg.eigh(w.T @ w / (n - 1))
@@ -200,5 +215,5 @@ def describe_directions(
 def w_spread(generator, n: int = 5000, seed: int = 1) -> float:
     """sigma_w: the standard deviation of sampled codes w along a typical direction, sqrt(trace(Cov w) / dim)."""
     z = torch.randn(n, generator.config.z_dim, generator=torch.Generator().manual_seed(seed))
-    w = generator.mapping(z.to(next(generator.parameters()).device))
+    w = generator.mapping(z.to(gencore.module_device(generator)))
     return float(w.var(0).mean().sqrt())

@@ -30,6 +30,7 @@ LAYERS = {
     "gencore.checkpoint": 6,
     "gencore.pretrained": 6,
     "gencore.recipes": 7,
+    "gencore.stylegan_analysis": 7,
     "gencore.toygan": 7,
     "gencore.ot": 7,
     "gencore.bench": 8,
@@ -112,3 +113,34 @@ def test_no_import_cycle():
     for m in g:
         if m not in state:
             visit(m, [m])
+
+
+#: the model families: one file each in gencore/models (layers and sampling are shared helpers)
+FAMILIES = {p.stem for p in (PKG / "models").glob("*.py")} - {"__init__", "layers", "sampling"}
+#: the generic layer: what every family uses; the modules here whose own name is no family's import none
+GENERIC_UNITS = ("gencore", "gencore.losses", "gencore.train", "gencore.metrics", "gencore.checkpoint")
+GENERIC_MODULES = ("gencore.pretrained", "gencore.recipes.base", "gencore.bench.registry")
+
+
+def family_of(module: str) -> str | None:
+    """The family a module belongs to by its name (``gencore.train.stylegan``: stylegan), or None."""
+    return next((part for part in module.split(".")[1:] if part in FAMILIES), None)
+
+
+def is_generic(module: str) -> bool:
+    return family_of(module) is None and (unit(module) in GENERIC_UNITS or module in GENERIC_MODULES)
+
+
+def test_the_rule_knows_the_families_and_the_generic_modules():
+    assert {"cyclegan", "stylegan", "dcgan", "vae"} <= FAMILIES
+    assert is_generic("gencore.train.phases") and is_generic("gencore.losses") and is_generic("gencore.metrics.images")
+    assert not is_generic("gencore.train.stylegan") and family_of("gencore.models.cyclegan") == "cyclegan"
+
+
+def test_generic_modules_import_no_model_family():
+    """A family is a set of files (ARCHITECTURE.md, "Adding a chapter"): its phases and losses live in
+    modules of its name, and the generic training, loss and metric modules know no family."""
+    g = graph()
+    assert {"gencore.train.phases", "gencore.losses", "gencore.metrics.images"} <= set(g)
+    wrong = [f"{m} imports {d}" for m, deps in g.items() if is_generic(m) for d in deps if family_of(d)]
+    assert not wrong, "generic modules that import a model family:\n" + "\n".join(wrong)

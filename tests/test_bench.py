@@ -70,3 +70,14 @@ def test_shipped_results_match_the_code():
     assert {(r["method"], r["mixture"]) for r in rec["runs"]} == {
         (m, x) for m in toygan.BENCHMARK_METHODS for x in ("ring8", "grid25")
     }
+
+
+def test_the_g_step_benchmark_times_both_ways_and_restores_the_freeze():
+    import gencore
+    from gencore.bench import g_step
+    from gencore.train import phases
+
+    out = g_step.g_step_freeze(reps=1, families=("wgan-gp-mnist",))
+    row = out["wgan-gp-mnist"]
+    assert set(row) == {"g_step", "whole_step"} and row["g_step"]["frozen_ms"] > 0
+    assert phases.frozen is gencore.frozen and "g-step-freeze" in bench.BENCHMARKS

@@ -11,6 +11,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.special import rel_entr
 from scipy.stats import norm, wasserstein_distance
 
+from gencore import divergences
 from gencore import divergences as dv
 
 LOG2 = math.log(2)
@@ -218,3 +219,39 @@ def test_parallel_lines_agrees_with_discretized_lines():
     assert dv.kl(p, q) == ref["kl"]
     assert dv.total_variation(p, q) == pytest.approx(ref["tv"])
     assert dv.w1(p, q, support=h * np.arange(8)) == pytest.approx(ref["w1"])
+
+
+# --- divergences and losses -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "p_r,p_g", [([2.0], [-1.0]), ([float("nan")], [1.0]), ([1.0], [float("inf")]), ([-0.5, 1], [1, 1])]
+)
+def test_optimal_discriminator_rejects_negative_or_non_finite_densities(p_r, p_g):
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        divergences.optimal_discriminator(p_r, p_g)
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        divergences.optimal_discriminator(torch.tensor(p_r), torch.tensor(p_g))
+
+
+def test_optimal_discriminator_checks_the_mass_on_a_grid():
+    x = np.linspace(-5, 5, 1001)
+    dx = x[1] - x[0]
+    p = np.exp(-(x**2) / 2) / math.sqrt(2 * math.pi)
+    assert divergences.optimal_discriminator(p, p, dx=dx) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="total mass"):
+        divergences.optimal_discriminator(3 * p, p, dx=dx)
+    # without dx the values are densities at points: any positive scale is allowed
+    assert divergences.optimal_discriminator([3.0, 0.0], [1.0, 0.0]).tolist() == [0.75, 0.5]
+
+
+def test_divergence_helpers_reject_nan_and_mismatched_inputs():
+    p = np.array([0.5, 0.5])
+    with pytest.raises(ValueError, match=r"d must .*\[0, 1\]"):
+        divergences.gan_value(p, p, [0.5, float("nan")])
+    with pytest.raises(ValueError, match="broadcast"):
+        divergences.optimal_discriminator([0.1, 0.2, 0.3], [0.1, 0.2])
+    with pytest.raises(ValueError, match="theta"):
+        divergences.parallel_lines(float("nan"))
+    q = torch.tensor([0.25, 0.75], requires_grad=True)  # a tensor that requires grad is read, not refused
+    assert divergences.kl(p, q) == pytest.approx(0.5 * math.log(2) + 0.5 * math.log(2 / 3))

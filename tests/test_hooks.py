@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gencore import data
-from gencore.train import EMA, History, ImagePool, LinearDecay, Phase, train
+from gencore.train import EMA, History, ImagePool, LinearDecay, Phase, ema_copy, train
 
 
 def test_ema_warms_up_then_keeps_its_decay():
@@ -49,6 +49,19 @@ def test_ema_can_average_batch_norm_statistics_with_the_weights():
     assert ema.average.num_batches_tracked.item() == 1
     with pytest.raises(ValueError, match="'copy' or 'average'"):
         EMA(net, 0.5, buffers="mean")
+
+
+def test_ema_copy_trains_a_copy_and_ships_the_average_in_place():
+    shipped = torch.nn.Linear(2, 1)
+    trained, ema = ema_copy(shipped, 0.5)
+    assert trained is not shipped and ema.average is shipped and ema.module is trained
+    assert torch.equal(trained.weight, shipped.weight)
+    with torch.no_grad():
+        trained.weight.add_(1.0)
+    before = shipped.weight.clone()
+    ema(1)  # the shipped module itself moves towards the trained copy
+    assert not torch.equal(shipped.weight, before)
+    assert ema_copy(shipped, 0.0) == (shipped, None)  # no average: the shipped module trains
 
 
 def test_learning_rate_is_constant_then_decays_linearly_to_zero():

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gencore import losses
 from gencore import losses as L
 
 
@@ -182,3 +183,51 @@ def test_clip_weights():
         assert torch.equal(p[~inside], 0.05 * b[~inside].sign())  # the rest land on ±c
     with pytest.raises(ValueError, match="positive"):
         L.clip_weights(net, 0.0)
+
+
+def test_gradient_penalty_rejects_empty_and_integer_batches():
+    critic = nn.Linear(3, 1)
+    with pytest.raises(ValueError, match="N >= 1"):
+        losses.gradient_penalty(critic, torch.zeros(0, 3), torch.zeros(0, 3))
+    with pytest.raises(ValueError, match="floating"):
+        losses.gradient_penalty(critic, torch.zeros(2, 3, dtype=torch.int64), torch.ones(2, 3, dtype=torch.int64))
+
+
+def test_interpolates_draw_one_epsilon_per_example():
+    real, fake = torch.zeros(6, 2, 3), torch.ones(6, 2, 3)
+    g = torch.Generator().manual_seed(0)
+    x_hat = losses.interpolates(real, fake, generator=g)
+    eps = 1 - x_hat[:, 0, 0]
+    assert x_hat.shape == real.shape and torch.equal(x_hat, (1 - eps).view(6, 1, 1).expand(6, 2, 3))
+    assert torch.equal(x_hat, losses.interpolates(real, fake, generator=torch.Generator().manual_seed(0)))
+    assert ((eps >= 0) & (eps <= 1)).all() and eps.unique().numel() == 6
+    with pytest.raises(ValueError, match="shape"):
+        losses.interpolates(real, fake[:3])
+
+
+def test_gradient_penalty_uses_interpolates():
+    critic = nn.Linear(4, 1)
+    real, fake = torch.randn(5, 4), torch.randn(5, 4)
+    a = losses.gradient_penalty(critic, real, fake, generator=torch.Generator().manual_seed(3))
+    b = losses.gradient_penalty(critic, real, fake, generator=torch.Generator().manual_seed(3))
+    grad_norm = critic.weight.norm()  # a linear critic has the same gradient everywhere
+    assert torch.equal(a, b) and a.item() == pytest.approx((grad_norm.item() - 1) ** 2, rel=1e-5)
+
+
+@pytest.mark.parametrize("c", [0.0, -1.0, float("nan"), float("inf")])
+def test_clip_weights_needs_a_finite_positive_bound(c):
+    net = nn.Linear(2, 2)
+    before = net.weight.detach().clone()
+    with pytest.raises(ValueError, match="clipping bound"):
+        losses.clip_weights(net, c)
+    assert torch.equal(net.weight, before)
+
+
+@pytest.mark.parametrize("name", sorted(losses.GAN_LOSSES))
+def test_gan_losses_refuse_empty_batches(name):
+    d_loss, g_loss = losses.gan_losses(name)
+    empty, some = torch.zeros(0), torch.zeros(3)
+    with pytest.raises(ValueError, match="empty"):
+        d_loss(some, empty)
+    with pytest.raises(ValueError, match="empty"):
+        g_loss(empty)

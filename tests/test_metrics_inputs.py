@@ -68,10 +68,19 @@ def test_label_preservation_and_confusion_check_the_labels(bad, message):
     x, y, ident = _translation_setup()
     clf = PixelClassifier()
     assert metrics.label_preservation(ident, x, y, clf) == 1.0
-    assert int(metrics.confusion(ident, x, y, clf).trace()) == 8
-    for metric in (metrics.label_preservation, metrics.confusion):
-        with pytest.raises(ValueError, match=message):
-            metric(ident, x, bad(y), clf)
+    read = metrics.predict(clf, metrics.translate(ident, x))
+    assert int(metrics.confusion(read, y).trace()) == 8
+    with pytest.raises(ValueError, match=message):
+        metrics.label_preservation(ident, x, bad(y), clf)
+    with pytest.raises(ValueError, match=message.replace("8 images but 1 labels", "1 labels")):
+        metrics.confusion(read, bad(y))
+
+
+def test_accuracy_and_confusion_refuse_mismatched_predictions():
+    with pytest.raises(ValueError, match="two non-empty"):
+        metrics.accuracy(torch.tensor([1, 2]), torch.tensor([[1, 2]]))
+    with pytest.raises(ValueError, match="digits 0..9"):
+        metrics.confusion(torch.tensor([1, 12]), torch.tensor([1, 2]))
 
 
 def test_translation_metrics_refuse_a_non_finite_translation_or_images():

@@ -234,3 +234,16 @@ def test_two_processes_writing_the_manifest_lose_no_entry(tmp_path):
         pool.map(_record_many, [(str(tmp_path), "a"), (str(tmp_path), "b")])
     m = pretrained.manifest(tmp_path / "manifest.json")
     assert len(m) == 30
+
+
+def _first_weight(model):
+    return next(iter(model.parameters())).flatten()[:1].clone()
+
+
+def test_cached_loads_each_shipped_model_once_per_version():
+    clf = pretrained.cached("mnist-classifier")
+    assert clf is pretrained.cached("mnist-classifier") and not clf.training
+    assert str(next(clf.parameters()).device) == "cpu"
+    first = pretrained.cached("mnist-classifier", _first_weight)
+    assert first is pretrained.cached("mnist-classifier", _first_weight)
+    assert torch.equal(first, _first_weight(clf))

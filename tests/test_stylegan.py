@@ -10,8 +10,8 @@ from gencore.models.stylegan import (
     StyleGenerator,
     demodulation,
     minibatch_std,
-    mix_styles,
 )
+from gencore.train.stylegan import mix_styles
 
 SMALL = StyleGANConfig(z_dim=8, w_dim=8, mapping_layers=2, channels=(8, 8, 4, 4))
 
@@ -23,6 +23,14 @@ def test_shapes_and_the_number_of_styles():
     assert SMALL.num_ws == 8 and len(g.synthesis.layer_names()) == 8
     assert g.synthesis.layer_names()[0] == "4x4 conv" and g.synthesis.layer_names()[-1] == "32x32 toRGB"
     assert [w.shape for w in g.style_weights()] == [(8, 8)] * 4 + [(4, 8)] * 4  # (in_channels, w_dim)
+
+
+def test_synthesis_returns_the_partial_sums_of_its_skips():
+    g = StyleGenerator(SMALL)
+    ws = g.broadcast(g.mapping(torch.randn(2, 8)))
+    image, partials = g.synthesis(ws, noise_mode="const", return_partials=True)
+    assert [p.shape[-1] for p in partials] == [4, 8, 16, 32]
+    assert torch.equal(partials[-1], image) and torch.equal(image, g.synthesis(ws, noise_mode="const"))
 
 
 def test_demodulated_weights_have_unit_norm_per_output_channel_and_match_the_fused_convolution():
@@ -55,14 +63,14 @@ def test_noise_inputs_start_silent_and_each_mode_does_what_it_says():
     torch.manual_seed(2)
     g = StyleGenerator(SMALL)
     z = torch.randn(2, 8)
-    assert torch.equal(g(z, noise="random"), g(z, noise="none"))  # strengths start at 0
+    assert torch.equal(g(z, noise_mode="random"), g(z, noise_mode="none"))  # strengths start at 0
     for layer in g.synthesis.layers:
         layer.noise_strength.data.fill_(0.5)
-    assert not torch.allclose(g(z, noise="random"), g(z, noise="random"))
-    assert torch.equal(g(z, noise="const"), g(z, noise="const"))
-    assert not torch.allclose(g(z, noise="const"), g(z, noise="none"))
-    with pytest.raises(ValueError, match="noise must be"):
-        g(z, noise="off")
+    assert not torch.allclose(g(z, noise_mode="random"), g(z, noise_mode="random"))
+    assert torch.equal(g(z, noise_mode="const"), g(z, noise_mode="const"))
+    assert not torch.allclose(g(z, noise_mode="const"), g(z, noise_mode="none"))
+    with pytest.raises(ValueError, match="noise_mode must be"):
+        g(z, noise_mode="off")
 
 
 def test_style_mixing_switches_to_the_second_code_after_one_random_layer():
@@ -108,7 +116,7 @@ def test_build_round_trips_the_config_and_weights():
     h = models.build("stylegan-generator", config)
     h.load_state_dict(g.state_dict())
     z = torch.randn(2, 8)
-    assert torch.equal(g(z, noise="const"), h(z, noise="const"))
+    assert torch.equal(g(z, noise_mode="const"), h(z, noise_mode="const"))
     assert isinstance(models.build("stylegan-discriminator", config), StyleDiscriminator)
 
 
@@ -138,6 +146,21 @@ def test_the_recipe_trains_with_ema_lazy_r1_and_mixing_and_keeps_its_parts():
     assert run.main.sample(4, seed=0).shape == (4, 3, 32, 32)
 
 
+def test_the_recipes_snapshots_see_the_generator_that_ships_as_it_trains():
+    """The shipped part holds the EMA from the first step on, so snapshots change during training."""
+    from gencore.recipes import train_recipe
+
+    def weight_sum(parts):
+        return float(sum(p.detach().double().sum() for p in parts["generator"].parameters()))
+
+    tiny = {"z_dim": 8, "w_dim": 8, "mapping_layers": 2, "channels": [8, 8, 4, 4], "images": 64, "batch_size": 8}
+    run = train_recipe("stylegan-shapes", steps=4, r1_every=2, snapshot=weight_sum, snapshot_every=2, **tiny)
+    sums = [v for _, v in run.history.snapshots]
+    assert [s for s, _ in run.history.snapshots] == [0, 2, 4]
+    assert sums[0] != sums[1] != sums[2]
+    assert sums[-1] == weight_sum(run.parts)  # the last snapshot is what ships
+
+
 def test_the_factor_regressor_reads_back_its_own_targets():
     from gencore.data.shapes import sample_factors
     from gencore.models.regressor import FactorRegressor, targets
@@ -154,7 +177,7 @@ def test_the_factor_regressor_reads_back_its_own_targets():
 
 @pytest.mark.filterwarnings("ignore:Fréchet distance from 16")
 def test_chapter_measurements_on_a_small_generator():
-    from gencore.recipes import stylegan_shapes as sg
+    from gencore import stylegan_analysis as sg
 
     torch.manual_seed(0)
     g = StyleGenerator(StyleGANConfig(z_dim=8, w_dim=8, mapping_layers=2, channels=(8, 8, 4, 4))).eval()

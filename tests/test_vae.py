@@ -2,6 +2,7 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
+from gencore import losses
 from gencore.losses import elbo, gaussian_kl
 from gencore.models import VAE
 
@@ -53,3 +54,14 @@ def test_elbo_terms_match_hand_computation(decoder):
     assert torch.allclose(t["recon"], recon, atol=1e-3)
     assert torch.allclose(t["kl"], kl, atol=1e-4)
     assert torch.allclose(t["loss"], -(recon - 2.0 * kl), atol=1e-3)
+
+
+@pytest.mark.parametrize("n", [0, 2.5, True])
+def test_sample_counts_of_the_elbo_and_the_importance_estimate(n):
+    model = VAE(hidden=(8,))
+    x = torch.zeros(2, 1, 28, 28)
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        losses.elbo(model, x, n_samples=n)
+    prior = model.prior().expand((2,))
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        losses.importance_log_evidence(lambda z: z.sum(-1), model.prior(), prior, n)

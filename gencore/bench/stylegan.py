@@ -11,11 +11,6 @@ from gencore import pretrained, sefa
 from gencore.bench.registry import benchmark
 from gencore.recipes import stylegan_shapes
 
-#: the style maps of the 32x32 layers (two convolutions and the last toRGB)
-FINE_LAYERS = [5, 6, 7]
-#: a direction "moves one factor" when that factor takes at least this share of its change
-EXCLUSIVE = 0.7
-
 
 @benchmark("stylegan-shapes")
 def stylegan_quality() -> dict:
@@ -42,18 +37,19 @@ def sefa_directions(k: int = 5, seeds=(0, 1, 2)) -> dict:
     200 codes; and the same for the top direction of the 32x32 layers alone (SeFa chapter)."""
     g, reg = pretrained.load("stylegan-shapes"), pretrained.load("shapes-regressor")
     alpha = 2 * sefa.w_spread(g)
+    fine = sefa.layers_by_resolution(g)[g.config.resolution]  # the 32x32 layers: two convolutions, the toRGB
     candidates = {
         "sefa": (sefa.factorize(g.style_weights())[1][:k], None),
         "ganspace": (sefa.pca_directions(g)[1][:k], None),
         "random": (sefa.random_directions(k, g.config.w_dim, seed=0), None),
-        "sefa_32px_top1": (sefa.factorize(g.style_weights(FINE_LAYERS))[1][:1], FINE_LAYERS),
+        "sefa_32px_top1": (sefa.factorize(g.style_weights(fine))[1][:1], fine),
     }
     out: dict = {"alpha": round(alpha, 4)}
     for method, (dirs, layers) in candidates.items():
         counts, totals, factors = [], [], []
         for seed in seeds:
             rows = sefa.describe_directions(g, reg, dirs, alpha=alpha, layers=layers, seed=seed)
-            counts.append(sum(r["exclusivity"] >= EXCLUSIVE for r in rows))
+            counts.append(sum(r["exclusivity"] >= sefa.EXCLUSIVE for r in rows))
             totals.append(round(sum(r["total change"] for r in rows) / len(rows), 3))
             factors.append([f"{r['moves most']} {r['exclusivity']:.2f}" for r in rows])
         out[method] = {"exclusive_of_k": counts, "mean_total_change": totals, "directions": factors}

@@ -3,11 +3,12 @@
 - :mod:`~gencore.metrics.coverage`: coverage of a mixture with known modes (``mode_coverage``);
 - :mod:`~gencore.metrics.distances`: between two sample sets (exact ``wasserstein``,
   ``frechet_distance``, ``kernel_distance``, ``critic_gap``);
-- :mod:`~gencore.metrics.images`: with the shipped domain classifier (``fid``,
-  ``inception_score``, ``perceptual_path_length``, ``class_histogram``...) and
+- :mod:`~gencore.metrics.images`: in the features of a network (``features``; ``fid``,
+  ``image_precision_recall``, ``path_lengths`` take the extractor), with the shipped
+  domain classifier's probabilities (``inception_score``, ``class_histogram``...) and
   ``laplacian_sharpness``;
 - :mod:`~gencore.metrics.translation`: of an unpaired translation (``label_preservation``,
-  ``cycle_error``, ``confusion``).
+  ``cycle_error``, ``confusion``) and of a classifier (``predict``, ``accuracy``);
 - :mod:`~gencore.metrics.manifolds`: improved ``precision_recall`` with k-NN manifolds in feature space.
 - :mod:`~gencore.metrics.memorization`: copies of training points (``copy_shares``, ``nearest_training_distances``).
 """
@@ -17,6 +18,7 @@ from gencore.metrics.distances import critic_gap, frechet_distance, kernel_dista
 from gencore.metrics.images import (
     class_histogram,
     classifier_outputs,
+    features,
     fid,
     fid_infinity,
     fid_versus_n,
@@ -27,10 +29,11 @@ from gencore.metrics.images import (
     path_lengths,
     perceptual_path_length,
     sample_summary,
+    step_lengths,
 )
 from gencore.metrics.manifolds import PrecisionRecall, knn_radii, manifold_membership, precision_recall
 from gencore.metrics.memorization import copy_shares, nearest_neighbour_spacing, nearest_training_distances
-from gencore.metrics.translation import confusion, cycle_error, label_preservation, translate
+from gencore.metrics.translation import accuracy, confusion, cycle_error, label_preservation, predict, translate
 
 __all__ = [
     "mode_coverage",
@@ -40,10 +43,12 @@ __all__ = [
     "critic_gap",
     "laplacian_sharpness",
     "classifier_outputs",
+    "features",
     "fid",
     "inception_score",
     "perceptual_path_length",
     "path_lengths",
+    "step_lengths",
     "class_histogram",
     "kl_from_uniform",
     "sample_summary",
@@ -53,6 +58,8 @@ __all__ = [
     "cycle_error",
     "confusion",
     "translate",
+    "predict",
+    "accuracy",
     "precision_recall",
     "image_precision_recall",
     "knn_radii",

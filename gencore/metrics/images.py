@@ -52,36 +52,45 @@ def laplacian_sharpness(images: torch.Tensor) -> torch.Tensor:
     return lap.abs().mean(dim=(1, 2, 3)).view(x.shape[0], x.shape[1]).mean(1)
 
 
-@torch.no_grad()
+def features(extractor, images: torch.Tensor, batch_size: int = 500) -> np.ndarray:
+    """``extractor.features`` of ``images`` ``(N, ...)`` as float64 rows ``(N, d)``, in batches, in eval mode.
+
+    The feature space of FID, precision and recall and PPL: the shipped ``mnist-classifier``'s
+    128-d penultimate features for digits, or any network with a ``features`` method (the
+    ``shapes-regressor``'s for the StyleGAN chapter's shapes).
+    """
+    return gencore.map_batches(extractor, images, lambda m, x: m.features(x), batch_size).double().numpy()
+
+
 def classifier_outputs(classifier, images: torch.Tensor, batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
     """Features ``(N, 128)`` and class probabilities ``(N, 10)`` of images ``(N, 1, 28, 28)`` in [-1, 1]."""
-    dev = next(classifier.parameters()).device
-    feats, probs = [], []
-    with gencore.eval_mode(classifier):
-        for i in range(0, len(images), batch_size):
-            f = classifier.features(images[i : i + batch_size].to(dev))
-            feats.append(f.cpu())
-            probs.append(torch.softmax(classifier.head(f), dim=1).cpu())
-    return torch.cat(feats).double().numpy(), torch.cat(probs).double().numpy()
+
+    def outputs(m, x):
+        f = m.features(x)
+        return f, torch.softmax(m.head(f), dim=1)
+
+    feats, probs = gencore.map_batches(classifier, images, outputs, batch_size)
+    return feats.double().numpy(), probs.double().numpy()
 
 
-def fid(images: torch.Tensor, reference_features, classifier, batch_size: int = 500) -> float:
-    """FID of ``images`` (N, 1, 28, 28) in [-1, 1] against ``reference_features`` (M, d) of real images.
+def fid(images: torch.Tensor, reference_features, extractor, batch_size: int = 500) -> float:
+    """FID of ``images`` against ``reference_features`` (M, d) of real images, in ``extractor``'s features.
 
-    The features of ``images`` are the ``classifier``'s (:func:`classifier_outputs`);
-    compute the reference features once with the same classifier and reuse them.
+    The features of ``images`` are :func:`features` ``(extractor, images)`` (for digits, the
+    classifier's, images (N, 1, 28, 28) in [-1, 1]); compute the reference features once with
+    the same extractor and reuse them.
     """
     images = _images(images, refuse_unit_range=True)
-    return frechet_distance(classifier_outputs(classifier, images, batch_size)[0], reference_features)
+    return frechet_distance(features(extractor, images, batch_size), reference_features)
 
 
 def image_precision_recall(
-    images: torch.Tensor, reference_features, classifier, k: int = 3, batch_size: int = 500
+    images: torch.Tensor, reference_features, extractor, k: int = 3, batch_size: int = 500
 ) -> PrecisionRecall:
-    """Improved precision and recall (Eq. (ev-pr)) of ``images`` (N, 1, 28, 28) in [-1, 1] against
-    ``reference_features`` (M, d) of real images, in the ``classifier``'s features, called like :func:`fid`."""
+    """Improved precision and recall (Eq. (ev-pr)) of ``images`` against ``reference_features`` (M, d)
+    of real images, in ``extractor``'s features, called like :func:`fid`."""
     images = _images(images, refuse_unit_range=True)
-    return precision_recall(reference_features, classifier_outputs(classifier, images, batch_size)[0], k=k)
+    return precision_recall(reference_features, features(extractor, images, batch_size), k=k)
 
 
 def inception_score(probs, splits: int = 10) -> tuple[float, float]:
@@ -190,32 +199,40 @@ def fid_infinity(sizes, fids) -> tuple[float, float]:
     return float(intercept), float(k)
 
 
+def step_lengths(images_a: torch.Tensor, images_b: torch.Tensor, extractor, eps: float) -> np.ndarray:
+    """d(a, b) / ε² for each pair of images, d the squared distance of ``extractor``'s :func:`features`:
+    the terms of a perceptual path length (``(N,)``, float64)."""
+    fa, fb = features(extractor, images_a), features(extractor, images_b)
+    return ((fa - fb) ** 2).sum(1) / eps**2
+
+
 @torch.no_grad()
 def path_lengths(
-    decode, latent_dim: int, classifier, n: int = 1000, eps: float = 1e-4, seed: int = 0, batch_size: int = 500
+    decode, latent_dim: int, extractor, n: int = 1000, eps: float = 1e-4, seed: int = 0, batch_size: int = 500
 ) -> np.ndarray:
     """The n terms ``(n,)`` of Eq. (ev-ppl) of ``book/evaluation.ipynb``.
 
-    Each is d(G(slerp(z1, z2, t)), G(slerp(z1, z2, t + ε))) / ε².
+    Each is d(G(slerp(z1, z2, t)), G(slerp(z1, z2, t + ε))) / ε² (:func:`step_lengths`, d in the
+    features of ``extractor``, the classifier for digits).
 
     ``decode`` maps codes ``(m, latent_dim)`` to images ``(m, 1, 28, 28)`` in [-1, 1]
     (a generator in eval mode, or a VAE's ``decode_mean``); codes are moved to
-    the classifier's device. z1, z2 ~ N(0, I) and t ~ U[0, 1] are drawn in the
+    the extractor's device. z1, z2 ~ N(0, I) and t ~ U[0, 1] are drawn in the
     same order as :func:`perceptual_path_length`, whose value is the mean of
     these terms. StyleGAN reports a trimmed mean (terms below the
     1st or above the 99th percentile dropped), e.g. ``scipy.stats.trim_mean(x, 0.01)``.
     """
     gen = torch.Generator().manual_seed(seed)
-    dev = next(classifier.parameters()).device
+    dev = gencore.module_device(extractor)
     out = []
     for i in range(0, n, batch_size):
         m = min(batch_size, n - i)
         z1 = torch.randn(m, latent_dim, generator=gen)
         z2 = torch.randn(m, latent_dim, generator=gen)
         t = torch.rand(m, generator=gen)
-        fa = classifier_outputs(classifier, decode(slerp(z1, z2, t).to(dev)))[0]
-        fb = classifier_outputs(classifier, decode(slerp(z1, z2, t + eps).to(dev)))[0]
-        out.append(((fa - fb) ** 2).sum(1) / eps**2)
+        out.append(
+            step_lengths(decode(slerp(z1, z2, t).to(dev)), decode(slerp(z1, z2, t + eps).to(dev)), extractor, eps)
+        )
     return np.concatenate(out)
 
 
@@ -228,7 +245,7 @@ def perceptual_path_length(
     the path; large where the generator jumps between digits. ``generator`` is
     evaluated in eval mode (its mode is restored afterwards).
     """
-    dev = next(generator.parameters()).device
+    dev = gencore.module_device(generator)
     with gencore.eval_mode(generator):
         terms = path_lengths(lambda z: generator(z.to(dev)), generator.latent_dim, classifier, n, eps, seed, batch_size)
     if not np.isfinite(terms).all():

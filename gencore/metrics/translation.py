@@ -16,40 +16,34 @@ from gencore.metrics.arrays import images as _images
 from gencore.metrics.arrays import labels as _labels
 
 
-def _device(module: torch.nn.Module) -> torch.device:
-    return next(module.parameters()).device
-
-
-@torch.no_grad()
 def translate(generator, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """``generator`` applied to ``images`` ``(N, 1, 28, 28)`` in [-1, 1] in batches, in eval mode; on the CPU."""
-    dev = _device(generator)
-    with gencore.eval_mode(generator):
-        return torch.cat(
-            [generator(images[i : i + batch_size].to(dev)).cpu() for i in range(0, len(images), batch_size)]
-        )
+    return gencore.map_batches(generator, images, batch_size=batch_size)
 
 
-@torch.no_grad()
 def predict(classifier, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """The classifier's digit ``(N,)`` for each image."""
-    dev = _device(classifier)
-    with gencore.eval_mode(classifier):
-        return torch.cat(
-            [classifier(images[i : i + batch_size].to(dev)).argmax(1).cpu() for i in range(0, len(images), batch_size)]
+    return gencore.map_batches(classifier, images, lambda m, x: m(x).argmax(1), batch_size)
+
+
+def accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float:
+    """The fraction of ``predictions`` ``(N,)`` equal to ``labels`` ``(N,)`` (e.g. a classifier's on
+    untranslated images: the ceiling of label preservation, since its own mistakes count against a translation)."""
+    predictions, labels = torch.as_tensor(predictions), torch.as_tensor(labels)
+    if predictions.ndim != 1 or predictions.shape != labels.shape or len(labels) == 0:
+        raise ValueError(
+            f"predictions and labels must be two non-empty (N,) vectors, got {tuple(predictions.shape)} "
+            f"and {tuple(labels.shape)}"
         )
+    return (predictions == labels).float().mean().item()
 
 
 def label_preservation(generator, images: torch.Tensor, labels: torch.Tensor, classifier) -> float:
-    """The fraction of translated ``images`` that ``classifier`` reads as their source digit ``labels``.
-
-    ``generator=None`` measures the classifier on the untranslated images (the
-    metric of the identity map, which bounds what a translation can reach).
-    """
+    """The fraction of translated ``images`` that ``classifier`` reads as their source digit ``labels``:
+    :func:`accuracy` of :func:`predict` on :func:`translate`."""
     images = _images(images)
     labels = _labels(labels, len(images))
-    out = images if generator is None else _finite_translation(generator, images)
-    return (predict(classifier, out) == labels).float().mean().item()
+    return accuracy(predict(classifier, _finite_translation(generator, images)), labels)
 
 
 def _finite_translation(generator, images: torch.Tensor) -> torch.Tensor:
@@ -65,12 +59,12 @@ def cycle_error(generator, inverse, images: torch.Tensor) -> float:
     return (_finite_translation(inverse, _finite_translation(generator, images)) - images).abs().mean().item()
 
 
-def confusion(generator, images: torch.Tensor, labels: torch.Tensor, classifier) -> torch.Tensor:
-    """(10, 10) counts: row = source digit, column = the classifier's reading of its translation."""
-    images = _images(images)
-    labels = _labels(labels, len(images))
-    out = images if generator is None else _finite_translation(generator, images)
-    pred = predict(classifier, out)
-    if int(pred.max()) >= 10:
-        raise ValueError(f"the classifier reads {int(pred.max()) + 1} or more classes; confusion counts digits 0..9")
-    return torch.bincount(labels * 10 + pred, minlength=100).reshape(10, 10)
+def confusion(predictions: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(10, 10) counts: row = source digit ``labels``, column = the digit read, ``predictions``
+    (:func:`predict` of a translation)."""
+    predictions = torch.as_tensor(predictions)
+    labels = _labels(labels, len(predictions))
+    outside = len(predictions) and (predictions.min() < 0 or predictions.max() >= 10)
+    if predictions.shape != labels.shape or outside:
+        raise ValueError(f"predictions must be {len(labels)} digits 0..9, got shape {tuple(predictions.shape)}")
+    return torch.bincount(labels * 10 + predictions.long(), minlength=100).reshape(10, 10)

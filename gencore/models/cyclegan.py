@@ -5,9 +5,9 @@
   residual blocks, two stride-2 transposed convolutions, a 7x7 convolution and
   tanh; instance norm and reflection padding throughout. At 28x28 the blocks work
   on 7x7 maps with ``4 * width`` channels.
-- :class:`PatchDiscriminator`: a PatchGAN (Isola et al., 2017): a few 4x4
-  convolutions whose output is a map of scores, one per overlapping patch (here
-  7x7 scores, each seeing a 26x26 patch), instead of one score per image.
+- :class:`PatchDiscriminator`: a PatchGAN (Isola et al., 2017): two 4x4 stride-2
+  convolutions, then two 3x3 ones, whose output is a map of scores, one per overlapping
+  patch (here 7x7 scores, each seeing a 26x26 patch), instead of one score per image.
 - :class:`TranslationSnapshots`: no network; a buffer of translations recorded
   during training (uint8), shipped as a part so that its file is checked like
   the weights.
@@ -69,7 +69,12 @@ class ResnetGenerator(nn.Module):
 
 
 class PatchDiscriminator(nn.Module):
-    """Images (N, 1, 28, 28) -> patch scores (N, 1, 7, 7), one unbounded score per 26x26 patch."""
+    """Images (N, 1, 28, 28) -> patch scores (N, 1, 7, 7), one unbounded score per 26x26 patch.
+
+    Two 4x4 stride-2 convolutions (28 -> 14 -> 7), then two 3x3 convolutions at 7x7, the last
+    to one channel; instance norm after the second and third (none after the first, as in the
+    official code).
+    """
 
     def __init__(self, width: int = 16):
         super().__init__()

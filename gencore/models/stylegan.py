@@ -31,7 +31,7 @@ official code uses the [1, 3, 3, 1] filter), minibatch standard deviation
 (groups of 4, one feature) before the last convolution, and equalized learning rate.
 
 Style mixing (probability 0.9) and R1 regularization belong to training:
-:func:`mix_styles` and ``gencore.losses.r1_penalty``.
+``gencore.train.stylegan.mix_styles`` and ``gencore.losses.r1_penalty``.
 """
 
 from __future__ import annotations
@@ -184,17 +184,19 @@ class SynthesisLayer(nn.Module):
         self.register_buffer("noise_const", torch.randn(resolution, resolution))
         self.bias = nn.Parameter(torch.zeros(out_channels))
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, noise: str = "random") -> torch.Tensor:
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random") -> torch.Tensor:
+        """``noise_mode``: ``"random"`` (fresh noise images, as in training), ``"const"`` (the layer's
+        fixed noise image) or ``"none"``; each scaled by the learned strength."""
         if self.up:
             x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
         x = self.conv(x, w)
-        if noise == "random":
+        if noise_mode == "random":
             n = torch.randn(x.shape[0], 1, self.resolution, self.resolution, device=x.device, dtype=x.dtype)
             x = x + n * self.noise_strength
-        elif noise == "const":
+        elif noise_mode == "const":
             x = x + self.noise_const * self.noise_strength
-        elif noise != "none":
-            raise ValueError(f"noise must be 'random', 'const' or 'none', got {noise!r}")
+        elif noise_mode != "none":
+            raise ValueError(f"noise_mode must be 'random', 'const' or 'none', got {noise_mode!r}")
         return lrelu(x + self.bias[None, :, None, None])
 
 
@@ -234,23 +236,35 @@ class SynthesisNetwork(nn.Module):
             names.append(f"{r}x{r} conv" if r == 4 else f"{r}x{r} conv{0 if layer.up else 1}")
         return names + [f"{self.layers[-1].resolution}x{self.layers[-1].resolution} toRGB"]
 
-    def forward(self, ws: torch.Tensor, noise: str = "random") -> torch.Tensor:
+    def forward(
+        self, ws: torch.Tensor, noise_mode: str = "random", *, return_partials: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+        """The image; with ``return_partials``, ``(image, partials)``: the image after each resolution's
+        toRGB is added (4x4, 8x8, ...; the last is the image), the "skip" generator's partial sums."""
         if ws.ndim != 3 or ws.shape[1] != self.num_ws:
             raise ValueError(f"ws must have shape (N, {self.num_ws}, w_dim), got {tuple(ws.shape)}")
         x = self.const[None].expand(ws.shape[0], -1, -1, -1)
-        x = self.layers[0](x, ws[:, 0], noise)
+        x = self.layers[0](x, ws[:, 0], noise_mode)
         img = self.torgb[0](x, ws[:, 1])  # a toRGB reads the w of the next convolution, as officially
+        partials = [img]
         for block in range(1, len(self.torgb)):
             i = 2 * block - 1
-            x = self.layers[i](x, ws[:, i], noise)
-            x = self.layers[i + 1](x, ws[:, i + 1], noise)
+            x = self.layers[i](x, ws[:, i], noise_mode)
+            x = self.layers[i + 1](x, ws[:, i + 1], noise_mode)
             img = F.interpolate(img, scale_factor=2, mode="bilinear", align_corners=False)
             img = img + self.torgb[block](x, ws[:, i + 2])
-        return img
+            partials.append(img)
+        return (img, partials) if return_partials else img
 
 
 class StyleGenerator(nn.Module):
-    """z (N, z_dim) -> images (N, C, 32, 32); ``mapping`` and ``synthesis`` may also be called apart."""
+    """z (N, z_dim) -> images (N, C, R, R), ``R = config.resolution`` (4 · 2^(len(channels) − 1): 32 for
+    four widths); ``mapping`` and ``synthesis`` may also be called apart.
+
+    The images are unbounded (the toRGB outputs are summed, with no tanh); trained on images
+    in [-1, 1], the generator learns to stay near that range, and clamps or ``(x + 1) / 2`` are
+    the reader's.
+    """
 
     def __init__(self, config: StyleGANConfig | None = None):
         super().__init__()
@@ -271,57 +285,40 @@ class StyleGenerator(nn.Module):
         """One w per example (N, w_dim) -> the same w for every layer (N, num_ws, w_dim)."""
         return w[:, None].expand(-1, self.num_ws, -1)
 
-    def forward(self, z: torch.Tensor, *, psi: float = 1.0, noise: str = "random") -> torch.Tensor:
+    def forward(self, z: torch.Tensor, *, psi: float = 1.0, noise_mode: str = "random") -> torch.Tensor:
         if z.ndim != 2 or z.shape[1] != self.config.z_dim:
             raise ValueError(f"z must have shape (N, {self.config.z_dim}), got {tuple(z.shape)}")
-        return self.synthesis(self.broadcast(self.mapping(z, psi=psi)), noise=noise)
+        return self.synthesis(self.broadcast(self.mapping(z, psi=psi)), noise_mode=noise_mode)
 
     def style_weights(self, layers: list[int] | None = None) -> list[torch.Tensor]:
         """The affine maps w -> style ``(in_channels, w_dim)`` of the chosen layers (all by default).
 
-        Indexed like ws: entry ``i`` is the style of the layer that reads ``ws[:, i]``;
-        what :func:`gencore.sefa.factorize` takes. Each includes its equalized-lr gain.
+        Indexed like ws: entry ``i`` is the affine of the *convolution* that reads ``ws[:, i]``
+        (``synthesis.layer_names()[i]``), and the last entry that of the last toRGB, which reads
+        the last w. The intermediate toRGBs, which also read ``ws[:, 1]``, ``ws[:, 3]``, ...,
+        are left out. What :func:`gencore.sefa.factorize` takes; each includes its equalized-lr gain.
         """
         affines = [layer.conv.affine for layer in self.synthesis.layers] + [self.synthesis.torgb[-1].conv.affine]
         chosen = range(len(affines)) if layers is None else layers
         return [(affines[i].weight * affines[i].weight_gain).detach() for i in chosen]
 
-    def sample(self, n, *, seed: int | None = None, psi: float = 1.0, noise: str = "const") -> torch.Tensor:
+    def sample(self, n, *, seed: int | None = None, psi: float = 1.0, noise_mode: str = "const") -> torch.Tensor:
         """``n`` images (N, C, R, R), without gradients; z drawn from ``seed``.
 
-        ``noise="const"`` (the default, as in the official generate.py) uses each
+        ``noise_mode="const"`` (the default, as in the official generate.py) uses each
         layer's fixed noise image, so the same seed gives the same images.
         """
         device = self.const_device()
 
         def draw(k, gen):
             z = torch.randn(k, self.config.z_dim, generator=gen).to(device)
-            return self(z, psi=psi, noise=noise)
+            return self(z, psi=psi, noise_mode=noise_mode)
 
         r = self.config.resolution
         return sample_in_chunks(draw, check_count(n), (self.config.image_channels, r, r), seed=seed, device=device)
 
     def const_device(self) -> torch.device:
         return self.synthesis.const.device
-
-
-def mix_styles(
-    generator: StyleGenerator, z: torch.Tensor, *, prob: float = 0.9, generator_rng: torch.Generator | None = None
-) -> torch.Tensor:
-    """ws for training with style mixing: with probability ``prob`` each example switches, at a
-    random layer, from the w of its z to the w of a second z (StyleGAN's mixing regularization)."""
-    w = generator.mapping(z, update_w_avg=True)
-    ws = generator.broadcast(w).clone()
-    if prob <= 0:
-        return ws
-    n, num_ws = z.shape[0], generator.num_ws
-    z2 = torch.randn(z.shape, generator=generator_rng, device=z.device, dtype=z.dtype)
-    w2 = generator.mapping(z2)
-    cutoff = torch.randint(1, num_ws, (n,), generator=generator_rng, device=z.device)
-    mixed = torch.rand(n, generator=generator_rng, device=z.device) < prob
-    cutoff = torch.where(mixed, cutoff, torch.full_like(cutoff, num_ws))
-    later = torch.arange(num_ws, device=z.device)[None] >= cutoff[:, None]
-    return torch.where(later[:, :, None], w2[:, None], ws)
 
 
 class ResidualBlock(nn.Module):
@@ -354,7 +351,8 @@ def minibatch_std(x: torch.Tensor, group: int) -> torch.Tensor:
 
 
 class StyleDiscriminator(nn.Module):
-    """Images (N, C, 32, 32) -> logits (N,): fromRGB, residual blocks to 4x4, mbstd, conv, two FC."""
+    """Images (N, C, R, R), ``R = config.resolution``, in about [-1, 1] -> unbounded logits (N,):
+    fromRGB, residual blocks down to 4x4, minibatch std, a 3x3 conv, two fully connected layers."""
 
     def __init__(self, config: StyleGANConfig | None = None):
         super().__init__()

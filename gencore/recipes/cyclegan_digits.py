@@ -11,15 +11,14 @@ translations (label preservation), never to train them.
 
 from __future__ import annotations
 
-import functools
-
 import torch
 
 import gencore
 from gencore import data, metrics, pretrained
 from gencore.data.augment import random_shift
 from gencore.recipes.base import Recipe, register
-from gencore.train import History, ImagePool, LinearDecay, classifier_phase, cyclegan_phases, train
+from gencore.train import History, ImagePool, LinearDecay, classifier_phase, train
+from gencore.train.cyclegan import cyclegan_phases
 
 
 def both_domains(split: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -41,7 +40,7 @@ def fit_classifier(parts: dict, config: dict, progress: bool | None = None, **tr
 def classifier_accuracy(model) -> dict[str, float]:
     """Held-out accuracy on each domain (1,000 images each)."""
     return {
-        f"heldout_accuracy_{dom}": metrics.label_preservation(None, d.x, d.y, model)
+        f"heldout_accuracy_{dom}": metrics.accuracy(metrics.predict(model, d.x), d.y)
         for dom, d in (
             ("handwritten", data.load("mnist5k", split="heldout")),
             ("printed", data.load("printed-digits", split="heldout")),
@@ -105,7 +104,7 @@ def fit_cyclegan(parts: dict, config: dict, progress: bool | None = None, **trai
         g_ab, g_ba, d_a, d_b, opt_g, opt_d, cycle=tr["cycle"], identity=tr["identity"], pools=pools
     )
     decay = LinearDecay([opt_g, opt_d], max(1, tr["steps"]), decay_from=tr["decay_from"])
-    dev = next(g_ab.parameters()).device
+    dev = gencore.module_device(g_ab)
     panel_a, panel_b = (p.to(dev) for p in panel())
     count = snaps.frames.shape[0]
     when = {round(k * tr["steps"] / (count - 1)): k for k in range(count)} if count > 1 else {tr["steps"]: 0}
@@ -123,19 +122,9 @@ def fit_cyclegan(parts: dict, config: dict, progress: bool | None = None, **trai
     return train(phases, batches, tr["steps"], hooks=[decay, record], progress=progress, **train_options)
 
 
-@functools.cache
-def _classifier(sha: str) -> torch.nn.Module:
-    return pretrained.load("digit-classifier", device="cpu")
-
-
-def classifier() -> torch.nn.Module:
-    """The shipped ``digit-classifier`` (cached per version)."""
-    return _classifier(pretrained.main_sha256("digit-classifier"))
-
-
 def translation_metrics(parts: dict) -> dict[str, float]:
     """Label preservation and cycle error on the 1,000 held-out images of each domain."""
-    clf = classifier()
+    clf = pretrained.cached("digit-classifier")
     a, b = data.load("mnist5k", split="heldout"), data.load("printed-digits", split="heldout")
     g_ab, g_ba = parts["G_AB"], parts["G_BA"]
     return {

@@ -24,7 +24,7 @@ def heldout_accuracy(model) -> dict[str, float]:
     """Accuracy on the 1,000 held-out MNIST-5k digits."""
     held = data.load("mnist5k", split="heldout")
     with gencore.eval_mode(model):
-        pred = model(held.x.to(next(model.parameters()).device)).argmax(1).cpu()
+        pred = model(held.x.to(gencore.module_device(model))).argmax(1).cpu()
     return {"heldout_accuracy": (pred == held.y).float().mean().item()}
 
 

@@ -6,31 +6,26 @@ trained against. Their FID is measured with the shipped ``mnist-classifier``.
 
 from __future__ import annotations
 
-import copy
-import functools
-
 import numpy as np
 import torch
 
 import gencore
 from gencore import data, metrics, pretrained
 from gencore.recipes.base import Recipe, register
-from gencore.train import EMA, History, gan_phases, train
+from gencore.train import History, ema_copy, gan_phases, train
 
 #: FID compares this many generated images with the 4,000 training images; the
 #: floor compares as many held-out real images (1,000) with the same set.
 FID_SAMPLES = 1000
 
 
-@functools.cache
-def _classifier_and_train_features(classifier_sha: str) -> tuple[torch.nn.Module, np.ndarray]:
-    clf = pretrained.load("mnist-classifier", device="cpu")
-    return clf, metrics.classifier_outputs(clf, data.load("mnist5k", split="train").x)[0]
+def _train_features(classifier) -> np.ndarray:
+    return metrics.features(classifier, data.load("mnist5k", split="train").x)
 
 
 def _reference() -> tuple[torch.nn.Module, np.ndarray]:
     """The shipped classifier and its features of the train split (cached per version of the classifier)."""
-    return _classifier_and_train_features(pretrained.main_sha256("mnist-classifier"))
+    return pretrained.cached("mnist-classifier"), pretrained.cached("mnist-classifier", _train_features)
 
 
 def generator_fid(generator, n: int = FID_SAMPLES, seed: int = 0) -> float:
@@ -70,13 +65,11 @@ def fit(parts: dict, config: dict, progress: bool | None = None, **train_options
     ships the generator itself.
     """
     shipped, critic = parts["generator"], parts[_critic_part(config)[0]]
-    dev = next(shipped.parameters()).device
+    dev = gencore.module_device(shipped)
     opt, tr = config["optim"], config["train"]
-    decay = tr.get("ema_decay", 0.0)
-    generator = copy.deepcopy(shipped) if decay else shipped  # the one that trains (no random draws)
-    # `shipped` holds the average from the first step on, so that snapshots and curves see
-    # what ships; batch-norm statistics are averaged with the weights they describe
-    ema = EMA(generator, decay=decay, buffers="average", average=shipped) if decay else None
+    # `generator` trains; `shipped` holds the average from the first step on, so that snapshots and
+    # curves see what ships; batch-norm statistics are averaged with the weights they describe
+    generator, ema = ema_copy(shipped, tr.get("ema_decay", 0.0), buffers="average")
     betas = tuple(opt["betas"])
     opt_g = torch.optim.Adam(generator.parameters(), lr=opt["lr"], betas=betas)
     opt_d = torch.optim.Adam(critic.parameters(), lr=opt["lr"], betas=betas)

@@ -39,7 +39,7 @@ def regression_loss(model, x, shape, factors) -> dict[str, torch.Tensor]:
 def fit(parts: dict, config: dict, progress: bool | None = None, **train_options) -> History:
     model, opt, tr = parts["regressor"], config["optim"], config["train"]
     optimizer = torch.optim.Adam(model.parameters(), lr=opt["lr"])
-    dev = next(model.parameters()).device
+    dev = gencore.module_device(model)
     d = data.load("shapes", n=tr["images"], seed=TRAIN_SEED)
 
     def update(batch) -> dict[str, float]:
@@ -62,7 +62,7 @@ def heldout_errors(model, n: int = 2000) -> dict[str, float]:
     held = data.load("shapes", n=n, seed=TRAIN_SEED, split="heldout")
     true = held.info["factors"]
     with gencore.eval_mode(model):
-        x = held.x.to(next(model.parameters()).device)
+        x = held.x.to(gencore.module_device(model))
         est, logits = model.factors(x).cpu(), model(x)[1].argmax(1).cpu()
     err = (est - true).abs()
     err[:, 0] = torch.minimum(err[:, 0], 1 - err[:, 0])

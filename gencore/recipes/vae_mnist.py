@@ -31,7 +31,7 @@ def fit(parts: dict, config: dict, progress: bool | None = None, **train_options
 @torch.no_grad()
 def heldout_elbo(model, n_samples: int = 10, seed: int = 0) -> dict[str, float]:
     """Mean ELBO, E_q[log p(x|z)] and KL in nats per image on the binarized held-out split."""
-    x = data.load("mnist5k-binary", split="heldout").x.to(next(model.parameters()).device)
+    x = data.load("mnist5k-binary", split="heldout").x.to(gencore.module_device(model))
     state = torch.random.get_rng_state()
     torch.manual_seed(seed)
     try:

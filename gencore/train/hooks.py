@@ -1,7 +1,8 @@
 """What runs beside the optimizer steps and draws no data.
 
 - :class:`EMA`: an exponential moving average of a module's weights, the copy
-  that ProGAN, StyleGAN and the book's toy GANs sample from;
+  that ProGAN, StyleGAN and the book's toy GANs sample from; :func:`ema_copy`
+  trains a copy of a module and keeps the average in the module itself;
 - :class:`LinearDecay`: a constant learning rate, then a linear decay to zero
   (CycleGAN's schedule; the toy GANs decay over their second half);
 - :class:`ImagePool`: CycleGAN's history buffer of generated images, from which
@@ -76,6 +77,21 @@ class EMA:
                 b_avg.lerp_(b, 1.0 - beta)
             else:
                 b_avg.copy_(b)
+
+
+def ema_copy(shipped: torch.nn.Module, decay: float, **ema_options) -> tuple[torch.nn.Module, EMA | None]:
+    """Train a copy, ship the average: ``(trained, hook)`` for a recipe whose part ``shipped`` is an EMA.
+
+    ``trained`` is a deep copy of ``shipped`` (it draws no random numbers) for the optimizer
+    and the phases; ``hook`` is an :class:`EMA` of ``trained`` whose average *is* ``shipped``
+    (``EMA(trained, decay, average=shipped, **ema_options)``), so that from the first step on
+    everything that reads the shipped part during training (snapshots, evaluations, what is
+    left after Ctrl-C) sees the average. ``decay=0`` trains ``shipped`` itself: ``(shipped, None)``.
+    """
+    if not decay:
+        return shipped, None
+    trained = copy.deepcopy(shipped)
+    return trained, EMA(trained, decay, average=shipped, **ema_options)
 
 
 class LinearDecay:
