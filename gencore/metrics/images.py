@@ -73,14 +73,18 @@ def classifier_outputs(classifier, images: torch.Tensor, batch_size: int = 500) 
     return feats.double().numpy(), probs.double().numpy()
 
 
-def fid(images: torch.Tensor, reference_features, extractor, batch_size: int = 500) -> float:
+def fid(
+    images: torch.Tensor, reference_features, extractor, batch_size: int = 500, *, check_range: bool = True
+) -> float:
     """FID of ``images`` against ``reference_features`` (M, d) of real images, in ``extractor``'s features.
 
     The features of ``images`` are :func:`features` ``(extractor, images)`` (for digits, the
     classifier's, images (N, 1, 28, 28) in [-1, 1]); compute the reference features once with
-    the same extractor and reuse them.
+    the same extractor and reuse them. ``check_range`` refuses images outside [-1, 1] or in
+    [0, 1]; a generator whose last layer is linear (StyleGAN's toRGB) overshoots [-1, 1]
+    a little, and its images are measured as drawn with ``check_range=False``.
     """
-    images = _images(images, refuse_unit_range=True)
+    images = _images(images, refuse_unit_range=True) if check_range else images
     return frechet_distance(features(extractor, images, batch_size), reference_features)
 
 
