@@ -8,6 +8,8 @@
   ``laplacian_sharpness``;
 - :mod:`~gencore.metrics.translation`: of an unpaired translation (``label_preservation``,
   ``cycle_error``, ``confusion``).
+- :mod:`~gencore.metrics.judges`: held-out pixel k-NN judges of a translation between
+  handwritten and printed digits (``domain_judge``, ``digit_judge``, ``translation_scores``).
 - :mod:`~gencore.metrics.manifolds`: improved ``precision_recall`` with k-NN manifolds in feature space.
 """
 
@@ -27,6 +29,7 @@ from gencore.metrics.images import (
     perceptual_path_length,
     sample_summary,
 )
+from gencore.metrics.judges import KNNJudge, digit_judge, domain_judge, translation_scores
 from gencore.metrics.manifolds import PrecisionRecall, knn_radii, manifold_membership, precision_recall
 from gencore.metrics.translation import confusion, cycle_error, label_preservation, translate
 
@@ -50,6 +53,10 @@ __all__ = [
     "cycle_error",
     "confusion",
     "translate",
+    "KNNJudge",
+    "domain_judge",
+    "digit_judge",
+    "translation_scores",
     "precision_recall",
     "image_precision_recall",
     "knn_radii",
