@@ -156,3 +156,13 @@ def test_identity_translation_scores_the_shipped_classifiers_accuracy(printed):
     accuracy = (clf(printed.x).argmax(1) == printed.y).float().mean().item()
     assert metrics.label_preservation(ident, printed.x, printed.y, clf) == pytest.approx(accuracy)
     assert accuracy > 0.95  # the classifier reads printed digits
+
+
+def test_patch_discriminator_extra_layers():
+    plain = models.build("patchgan-discriminator", {"width": 4})
+    d = models.build("patchgan-discriminator", {"width": 4, "extra": 2})
+    assert d(torch.zeros(2, 1, 28, 28)).shape == (2, 1, 7, 7)
+    convs = [m for m in d.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 4 + 2 and len(convs) - 2 == sum(isinstance(m, torch.nn.Conv2d) for m in plain.modules())
+    with pytest.raises(ValueError, match="extra must be"):
+        models.build("patchgan-discriminator", {"width": 4, "extra": -1})
