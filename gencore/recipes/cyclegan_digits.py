@@ -85,7 +85,7 @@ def unpaired_batches(batch_size: int, seed: int):
 def cyclegan_parts(config: dict) -> dict[str, tuple[str, dict]]:
     m, s = config["model"], config["snapshots"]
     g = ("cyclegan-generator", {"width": m["width"], "blocks": m["blocks"]})
-    d = ("patchgan-discriminator", {"width": m["d_width"], **({"extra": m["d_extra"]} if m.get("d_extra") else {})})
+    d = ("patchgan-discriminator", {"width": m["d_width"], "extra": m["d_extra"]})
     return {"G_AB": g, "G_BA": g, "D_A": d, "D_B": d, "snapshots": ("cyclegan-snapshots", dict(s))}
 
 
@@ -159,15 +159,15 @@ def translation_metrics(parts: dict) -> dict[str, float]:
 
 
 CONFIG = {
-    "model": {"width": 16, "blocks": 3, "d_width": 16},
+    "model": {"width": 16, "blocks": 3, "d_width": 32, "d_extra": 1},
     "snapshots": {"snapshots": 16, "panel": 10},
     "optim": {"lr": 2e-4, "betas": [0.5, 0.999]},
     "train": {
-        "cycle": 10.0,
-        "identity": 0.5,
+        "cycle": 2.0,
+        "identity": 0.1,
         "pool": 50,
         "batch_size": 8,
-        "steps": 2400,
+        "steps": 1200,
         "decay_from": 0.5,
         "seed": 0,
     },
@@ -192,9 +192,9 @@ def register_cyclegan(name: str, description: str, **train_settings) -> Recipe:
 
 
 register_cyclegan(
-    "cyclegan-digits", "CycleGAN (λ = 10, identity 0.5 λ), handwritten <-> printed digits (book/cyclegan.ipynb)"
+    "cyclegan-digits", "CycleGAN (λ = 2, identity 0.1 λ), handwritten <-> printed digits (book/cyclegan.ipynb)"
 )
 register_cyclegan(
     "cyclegan-digits-no-cycle", "CycleGAN ablation: no cycle loss (λ = 0, so no identity loss either)", cycle=0.0
 )
-register_cyclegan("cyclegan-digits-no-identity", "CycleGAN ablation: no identity loss (λ = 10)", identity=0.0)
+register_cyclegan("cyclegan-digits-no-identity", "CycleGAN ablation: no identity loss (λ = 2)", identity=0.0)
