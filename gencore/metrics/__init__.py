@@ -9,6 +9,8 @@
   ``laplacian_sharpness``;
 - :mod:`~gencore.metrics.translation`: of an unpaired translation (``label_preservation``,
   ``cycle_error``, ``confusion``) and of a classifier (``predict``, ``accuracy``);
+- :mod:`~gencore.metrics.judges`: held-out pixel k-NN judges of a translation between
+  handwritten and printed digits (``domain_judge``, ``digit_judge``, ``translation_scores``).
 - :mod:`~gencore.metrics.manifolds`: improved ``precision_recall`` with k-NN manifolds in feature space.
 - :mod:`~gencore.metrics.memorization`: copies of training points (``copy_shares``, ``nearest_training_distances``).
 """
@@ -31,6 +33,7 @@ from gencore.metrics.images import (
     sample_summary,
     step_lengths,
 )
+from gencore.metrics.judges import KNNJudge, digit_judge, domain_judge, translation_scores
 from gencore.metrics.manifolds import PrecisionRecall, knn_radii, manifold_membership, precision_recall
 from gencore.metrics.memorization import copy_shares, nearest_neighbour_spacing, nearest_training_distances
 from gencore.metrics.translation import accuracy, confusion, cycle_error, label_preservation, predict, translate
@@ -60,6 +63,10 @@ __all__ = [
     "translate",
     "predict",
     "accuracy",
+    "KNNJudge",
+    "domain_judge",
+    "digit_judge",
+    "translation_scores",
     "precision_recall",
     "image_precision_recall",
     "knn_radii",

@@ -74,11 +74,21 @@ class PatchDiscriminator(nn.Module):
     Two 4x4 stride-2 convolutions (28 -> 14 -> 7), then two 3x3 convolutions at 7x7, the last
     to one channel; instance norm after the second and third (none after the first, as in the
     official code).
+
+    ``extra`` more 3x3 convolutions (``4 * width`` channels, instance norm, leaky
+    ReLU) before the last widen each score's convolutional view by 8 pixels each:
+    with one, every score's view covers the whole 28x28 image. (Instance norm
+    adds image-wide statistics to every layer either way.)
     """
 
-    def __init__(self, width: int = 16):
+    def __init__(self, width: int = 16, extra: int = 0):
         super().__init__()
+        if not (isinstance(extra, int) and extra >= 0):
+            raise ValueError(f"PatchDiscriminator: extra must be a non-negative integer, got {extra!r}")
         w = width
+        more: list[nn.Module] = []
+        for _ in range(extra):
+            more += [nn.Conv2d(4 * w, 4 * w, 3, padding=1), nn.InstanceNorm2d(4 * w), nn.LeakyReLU(0.2)]
         self.net = nn.Sequential(
             nn.Conv2d(1, w, 4, stride=2, padding=1),  # 14, no norm on the first layer (as the official code)
             nn.LeakyReLU(0.2),
@@ -88,6 +98,7 @@ class PatchDiscriminator(nn.Module):
             nn.Conv2d(2 * w, 4 * w, 3, padding=1),  # 7
             nn.InstanceNorm2d(4 * w),
             nn.LeakyReLU(0.2),
+            *more,
             nn.Conv2d(4 * w, 1, 3, padding=1),  # 7
         )
         self.apply(_init)
