@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from gencore import data, losses, metrics, models, recipes
+from gencore.models.cyclegan import PatchDiscriminator
 from gencore.train import ImagePool, LinearDecay, train
 from gencore.train.cyclegan import cycle_loss, cyclegan_phases, identity_loss
 
@@ -170,5 +171,7 @@ def test_patch_discriminator_extra_layers():
     assert d(torch.zeros(2, 1, 28, 28)).shape == (2, 1, 7, 7)
     convs = [m for m in d.modules() if isinstance(m, torch.nn.Conv2d)]
     assert len(convs) == 4 + 2 and len(convs) - 2 == sum(isinstance(m, torch.nn.Conv2d) for m in plain.modules())
-    with pytest.raises(ValueError, match="extra must be"):
+    with pytest.raises(ValueError, match="'extra' = -1 is not allowed"):
         models.build("patchgan-discriminator", {"width": 4, "extra": -1})
+    with pytest.raises(ValueError, match="extra must be"):
+        PatchDiscriminator(4, extra=-1)
