@@ -84,7 +84,8 @@ book-strict: setup
 browser: setup
 	$(BIN)/python -m pytest -q tests/test_browser.py
 
-## lab: open the chapters in JupyterLab (progress bars on)
+## lab: open the chapters in JupyterLab (progress bars on). jupyterlab-myst (requirements.txt)
+## renders the chapters' MyST: numbers ({eval}), equations and their references, glossary terms.
 lab: setup
 	GENCORE_PROGRESS=1 $(BIN)/jupyter lab book
 
