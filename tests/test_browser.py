@@ -153,14 +153,19 @@ _EQUATIONS = """() => {
     const parent = c.parentElement.getBoundingClientRect();
     const ox = getComputedStyle(c).overflowX;
     const scrolls = (ox === 'auto' || ox === 'scroll') && c.scrollWidth > c.clientWidth - 1;
-    if ((content > c.clientWidth + 1 && !scrolls) || box.width > parent.width + 1) {
+    // A formula that would fit the column but scrolls (its number took the room) reads as clipped.
+    const column = (c.closest('div.math') || c.parentElement).getBoundingClientRect().width;
+    const overflows = (ox === 'auto' || ox === 'scroll') && c.scrollWidth > c.clientWidth + 1;
+    const needlessScroll = overflows && content <= column + 1;
+    if ((content > c.clientWidth + 1 && !scrolls) || box.width > parent.width + 1 || needlessScroll) {
       clipped.push(`${label}: ${Math.round(content)} px in ${Math.round(c.clientWidth)} px`);
     }
     const eqno = c.parentElement.querySelector(':scope > .eqno');
     if (eqno) {
       const n = eqno.getBoundingClientRect();
       const visibleRight = Math.min(box.right, svg.getBoundingClientRect().right);
-      if (n.left < visibleRight - 1 && n.right > box.left + 1) overlapping.push(label);
+      const beside = n.top < box.bottom - 1 && n.bottom > box.top + 1;  // not wrapped below it
+      if (beside && n.left < visibleRight - 1 && n.right > box.left + 1) overlapping.push(label);
     }
   });
   return {clipped, overlapping};
