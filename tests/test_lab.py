@@ -63,6 +63,11 @@ def lab(tmp_path_factory):
     (config / "labconfig" / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
     )
+    # The settings `make lab` installs (lab/overrides.json): every cell rendered, so that
+    # jupyterlab-myst sees each Markdown cell's {eval} expressions when "Run All" reaches it.
+    settings = folder / "settings"
+    settings.mkdir()
+    shutil.copy(ROOT / "lab" / "overrides.json", settings / "overrides.json")
     env = dict(
         os.environ,
         GENCORE_PROGRESS="1",
@@ -80,6 +85,7 @@ def lab(tmp_path_factory):
         "--ServerApp.password=",
         "--ServerApp.disable_check_xsrf=True",
         f"--ServerApp.root_dir={folder}",
+        f"--LabApp.app_settings_dir={settings}",
     ]
     if hasattr(os, "getuid") and os.getuid() == 0:
         cmd.append("--allow-root")
@@ -170,9 +176,14 @@ def test_chapter_runs_and_reads_right_in_jupyterlab(lab, browser, chapter):
     assert not state["errors"], f"{chapter}: a cell failed:\n" + "\n".join(state["errors"])
     assert "Python 3 (gencore)" in state["kernel"] or "Python 3 (gencore)" in page.inner_text("body")
 
-    # Markdown rendered after its cell ran: numbers filled in, no raw MyST left.
-    page.wait_for_timeout(2000)
-    state = page.evaluate(_STATE)
+    # Markdown rendered after its cell ran: numbers filled in, no raw MyST left. The values of
+    # the last cells' {eval} roles arrive just after the kernel finishes: wait a little for them.
+    names = _placeholder_names(nb)
+    for _ in range(30):
+        page.wait_for_timeout(2000)
+        state = page.evaluate(_STATE)
+        if not any(n in state["mdText"] for n in names):
+            break
     text = state["mdText"]
     shots = os.environ.get("LAB_SHOTS")
     assert not state["unrendered"], f"{chapter}: {state['unrendered']} Markdown cells not rendered"
