@@ -96,3 +96,46 @@ def test_reads_right_in_jupyterlab(nb):
 def test_no_rendered_eval_results_committed(nb):
     dirty = [i for i, c in enumerate(_cells(nb)) if "user_expressions" in c.get("metadata", {})]
     assert not dirty, f"{nb.name}: cells {dirty} carry jupyterlab-myst's user_expressions; clear them"
+
+
+# Chapters being rewritten in other branches; each gets its captions there (strict: remove the
+# name when it passes).
+CAPTIONS_PENDING = {"cyclegan.ipynb", "evaluation.ipynb", "sefa.ipynb", "stylegan.ipynb"}
+FIGURE_CELL = re.compile(r"plt\.show\(\)|image_grid\(")
+
+
+@pytest.mark.parametrize(
+    "nb",
+    [
+        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="captions pending"))
+        if p.name in CAPTIONS_PENDING
+        else p
+        for p in NOTEBOOKS
+    ],
+    ids=lambda p: p.name,
+)
+def test_figures_have_captions(nb):
+    """Every cell that draws a figure has a caption (and so a number) and an alt text."""
+    missing = [
+        i
+        for i, c in enumerate(_cells(nb))
+        if c["cell_type"] == "code"
+        and FIGURE_CELL.search(_source(c))
+        and "widgets." not in _source(c)
+        and not (
+            c["metadata"].get("mystnb", {}).get("figure", {}).get("caption")
+            and c["metadata"].get("mystnb", {}).get("image", {}).get("alt")
+        )
+    ]
+    assert not missing, f"{nb.name}: figure cells {missing} lack mystnb.figure.caption or mystnb.image.alt"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_marker_colours_match_the_words(nb):
+    """gencore.viz.scatter2d draws a mixture's means as black crosses: captions must not say red."""
+    wrong = []
+    for i, c in enumerate(_cells(nb)):
+        words = _source(c) + json.dumps(c.get("metadata", {}), ensure_ascii=False)
+        if c["cell_type"] == "code" and "means=" in _source(c) and re.search(r"\b(red|blue|white)\s+cross", words):
+            wrong.append(i)
+    assert not wrong, f"{nb.name}: cells {wrong} draw black crosses for the means but describe them otherwise"
