@@ -80,7 +80,22 @@ def test_the_check_sees_typed_references():
     assert _typed_refs(text, labels) == ["Eq. (spread)", "(sg-demod)"]
 
 
-@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+# Chapters being rewritten in other branches: converted with `python tools/lab_roles.py
+# --move-prose book/NAME.ipynb` (and the few fixes it lists) when they land. Strict: remove
+# a name as soon as its chapter passes.
+LAB_PENDING = {"cyclegan.ipynb", "evaluation.ipynb", "ot_geometry.ipynb", "sefa.ipynb", "stylegan.ipynb"}
+
+
+@pytest.mark.parametrize(
+    "nb",
+    [
+        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="not yet converted"))
+        if p.name in LAB_PENDING
+        else p
+        for p in NOTEBOOKS
+    ],
+    ids=lambda p: p.name,
+)
 def test_reads_right_in_jupyterlab(nb):
     problems = lab_roles.convert(nb, check=True)
     meta = json.loads(nb.read_text(encoding="utf-8"))["metadata"]
