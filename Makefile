@@ -72,7 +72,7 @@ chromium:
 	fi
 
 unit: setup
-	$(BIN)/python -m pytest -q tests --ignore=tests/test_browser.py
+	$(BIN)/python -m pytest -q tests --ignore=tests/test_browser.py --ignore=tests/test_lab.py
 
 # Scalar kernels here, native ones in book-strict: every claim must hold on both paths.
 nbval: setup
@@ -82,8 +82,9 @@ book-strict: setup
 	@rm -rf $(HTML)/reports $(REPORTS)
 	@$(BIN)/jupyter-book build . --all -W -n --keep-going; status=$$?; $(CHECK_REPORTS); exit $$status
 
+# The built book at 1280 and 400 px, then a chapter run in a real JupyterLab (tests/test_lab.py).
 browser: setup
-	$(BIN)/python -m pytest -q tests/test_browser.py
+	$(BIN)/python -m pytest -q tests/test_browser.py tests/test_lab.py
 
 ## lab: open the chapters in JupyterLab (progress bars on). jupyterlab-myst (requirements.txt)
 ## renders the chapters' MyST: numbers ({eval}), equations and their references, glossary terms.
