@@ -16,8 +16,13 @@ import random
 import re
 from collections.abc import Iterator
 
-import numpy as np
-import torch
+# CPU threading default, set before torch (and its OpenMP runtime) loads: threads that
+# spin while they wait make a busy CPU several times slower. A user's own setting wins.
+# Import gencore before torch for it to take effect (the chapters' first cell does).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -168,7 +168,10 @@ def train_toy_gan(
 
     every = max(1, math.ceil(cfg.steps / cfg.n_snapshots))  # n_snapshots − 1 on the way, one at the end
     batches = mixture_stream(mixture_name, cfg.batch_size, seed)
-    history = train(phases, batches, cfg.steps, hooks=hooks, snapshot=snapshot, snapshot_every=every, progress=progress)
+    label = f"{method} on {mixture_name}, seed {seed}"  # one bar per run, named by its method
+    history = train(
+        phases, batches, cfg.steps, hooks=hooks, snapshot=snapshot, snapshot_every=every, progress=progress, desc=label
+    )
     samples = G.sample(cfg.n_eval, seed=10_000 + seed).cpu()
     metrics = mode_coverage(samples, means, std)
     return ToyGANResult(G, history, metrics, cfg, method, mixture_name, seed, time.process_time() - cpu0)

@@ -220,14 +220,27 @@ class SliderView:
         """The live ipywidget: one SelectionSlider per parameter and an Image."""
         import ipywidgets as w
 
+        self.frames()  # sets the display width and whether frames are figures (cached)
         image = w.Image(format="png", value=self._png(tuple(self.initial.values())))
-        if self.width:
-            image.layout.width = f"{self.width}px"
+        # The same size as the HTML version: a 28x28 digit is enlarged to its display width,
+        # pixelated, not stretched to the output's width and blurred.
+        image.layout.width = f"{self.width or self._display_width}px"
+        image.layout.max_width = "100%"
+        image.layout.height = "auto"
+        extra = []
+        if not self._figure:
+            image.add_class("gencore-pixelated")
+            extra.append(
+                w.HTML("<style>.gencore-pixelated img, img.gencore-pixelated {image-rendering: pixelated}</style>")
+            )
         sliders = [
             w.SelectionSlider(
                 options=[(_label(v), i) for i, v in enumerate(vals)],
                 value=self.initial[name],
                 description=self.labels[name],
+                # the whole label (ipywidgets cuts it at 80 px by default), then the slider
+                style={"description_width": "initial"},
+                layout=w.Layout(width="100%", max_width="640px"),
             )
             for name, vals in self.params.items()
         ]
@@ -237,7 +250,7 @@ class SliderView:
 
         for s in sliders:
             s.observe(update, names="value")
-        children = ([w.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []) + [image, *sliders]
+        children = ([w.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []) + [*extra, image, *sliders]
         return w.VBox(children)
 
     def _repr_mimebundle_(self, include=None, exclude=None):

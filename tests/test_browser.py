@@ -128,8 +128,16 @@ _INSPECT = """() => {
     .map(i => (i.getAttribute('src') || '').slice(0, 80));
   const searchBoxes = Array.from(document.querySelectorAll('.search-button-field, form.bd-search, input[type=search]'))
     .filter(visible).length;
+  // What a reader should never see: an equation label typed as text ("Eq. (spread)"), a raw MyST
+  // role or glue placeholder, NumPy scalar reprs or a kernel's temporary file path in an output.
+  const all = main.innerText || main.textContent;
+  const typedEq = (all.match(/\\bEqs?\\.\\s*\\((?![\\d.,\\s\\u2013-]+\\))[^)\\n]{1,40}\\)/gi) || []).slice(0, 5);
+  const myst = (text.match(/\\{(eval|glue|glue:text|cite|cite:p|cite:t|term|eq|ref|numref)\\}`/g) || []).slice(0, 5);
+  const outText = outputs.map(o => o.innerText || o.textContent).join('\\n');
+  const reprs = (outText.match(/\\bnp\\.(float|int|uint|bool)\\w*\\([^)]*\\)/g) || []).slice(0, 5);
+  const paths = (outText.match(/\\/tmp\\/\\S+|ipykernel_\\d+\\/\\d+\\.py/g) || []).slice(0, 5);
   return {h1, nmath: maths.length, untypeset, merrors, raw, brokenImages, tracebacks, noAlt, searchBoxes,
-          sliders: document.querySelectorAll('.gencore-slider').length};
+          typedEq, myst, reprs, paths, sliders: document.querySelectorAll('.gencore-slider').length};
 }"""
 
 # Runs in the page: display equations wider than their container that do not scroll,
@@ -145,14 +153,19 @@ _EQUATIONS = """() => {
     const parent = c.parentElement.getBoundingClientRect();
     const ox = getComputedStyle(c).overflowX;
     const scrolls = (ox === 'auto' || ox === 'scroll') && c.scrollWidth > c.clientWidth - 1;
-    if ((content > c.clientWidth + 1 && !scrolls) || box.width > parent.width + 1) {
+    // A formula that would fit the column but scrolls (its number took the room) reads as clipped.
+    const column = (c.closest('div.math') || c.parentElement).getBoundingClientRect().width;
+    const overflows = (ox === 'auto' || ox === 'scroll') && c.scrollWidth > c.clientWidth + 1;
+    const needlessScroll = overflows && content <= column + 1;
+    if ((content > c.clientWidth + 1 && !scrolls) || box.width > parent.width + 1 || needlessScroll) {
       clipped.push(`${label}: ${Math.round(content)} px in ${Math.round(c.clientWidth)} px`);
     }
     const eqno = c.parentElement.querySelector(':scope > .eqno');
     if (eqno) {
       const n = eqno.getBoundingClientRect();
       const visibleRight = Math.min(box.right, svg.getBoundingClientRect().right);
-      if (n.left < visibleRight - 1 && n.right > box.left + 1) overlapping.push(label);
+      const beside = n.top < box.bottom - 1 && n.bottom > box.top + 1;  // not wrapped below it
+      if (beside && n.left < visibleRight - 1 && n.right > box.left + 1) overlapping.push(label);
     }
   });
   return {clipped, overlapping};
@@ -208,6 +221,12 @@ def test_page(page_path, server, browser):
     if page_path != "search.html":  # the search page's own form is the page
         assert state["searchBoxes"] <= 1, f"{page_path}: {state['searchBoxes']} search boxes visible, want one"
     assert state["tracebacks"] == 0, f"{page_path}: {state['tracebacks']} outputs show a Traceback"
+    assert not state["typedEq"], (
+        f"{page_path}: equation labels typed as text (not {{eq}} references): {state['typedEq']}"
+    )
+    assert not state["myst"], f"{page_path}: raw MyST roles in the text: {state['myst']}"
+    assert not state["reprs"], f"{page_path}: NumPy reprs in outputs (format the number): {state['reprs']}"
+    assert not state["paths"], f"{page_path}: temporary file paths in outputs (a leaked warning?): {state['paths']}"
     assert not outside, f"{page_path}: requests left 127.0.0.1: {outside[:5]}"
     assert not failed, f"{page_path}: failed requests: {failed[:5]}"
     assert not js_errors, f"{page_path}: JavaScript errors: {js_errors[:5]}"
@@ -222,6 +241,53 @@ def _open(browser, server, page_path, width):
     page.evaluate("() => (window.MathJax && MathJax.startup && MathJax.startup.promise) || null")
     page.wait_for_timeout(100)
     return page
+
+
+# Runs in the page: does the page itself scroll sideways, and which elements stick out of the
+# viewport (not counting those inside a container that scrolls sideways on its own)?
+_SIDEWAYS = r"""() => {
+  const doc = document.documentElement, vw = doc.clientWidth;
+  const scrollsItself = el => { for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const ox = getComputedStyle(p).overflowX; if (ox === 'auto' || ox === 'scroll' || ox === 'hidden') return true; }
+    return false; };
+  const out = [];
+  document.querySelectorAll('main *').forEach(el => {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > vw + 1 && !scrollsItself(el) && el.offsetParent !== null) {
+      const name = `${el.tagName.toLowerCase()}.${(el.className || '').toString().split(' ')[0]}`;
+      out.push(`${name}: right edge ${Math.round(r.right)} px "${(el.textContent || '').trim().slice(0, 40)}"`);
+    }
+  });
+  return {pageScrolls: doc.scrollWidth > vw + 1, scrollWidth: doc.scrollWidth, vw, out: out.slice(0, 5)};
+}"""
+
+# Runs in the page: table cells whose number wraps ("9.20 ± 0.20" over three lines).
+_WRAPPED_NUMBERS = r"""() => {
+  const out = [];
+  document.querySelectorAll('main td').forEach(td => {
+    const t = (td.innerText || '').trim();
+    if (!/^[-+\u2212]?[\d.,]+\s*±\s*[\d.,]+\s*%?$/.test(t)) return;
+    const lh = parseFloat(getComputedStyle(td).lineHeight) || 20;
+    const pad = parseFloat(getComputedStyle(td).paddingTop || 0) + parseFloat(getComputedStyle(td).paddingBottom || 0);
+    if (td.getBoundingClientRect().height > 1.8 * lh + pad) out.push(t);
+  });
+  return out.slice(0, 5);
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 400])
+@pytest.mark.parametrize("page_path", pages())
+def test_no_sideways_scrolling(page_path, width, server, browser):
+    """Long inline code or a wide output must not make the whole page scroll sideways."""
+    page = _open(browser, server, page_path, width)
+    side = page.evaluate(_SIDEWAYS)
+    wrapped = page.evaluate(_WRAPPED_NUMBERS)
+    page.close()
+    assert not side["pageScrolls"] and not side["out"], (
+        f"{page_path} at {width} px: the page is {side['scrollWidth']} px wide in a {side['vw']} px window; "
+        f"sticking out: {side['out']}"
+    )
+    assert not wrapped, f"{page_path} at {width} px: table numbers wrapped over lines: {wrapped}"
 
 
 @pytest.mark.parametrize("width", [1280, 400])

@@ -143,6 +143,7 @@ def train(
     progress: bool | None = None,
     history: History | None = None,
     stop: Callable[[int], bool] | None = None,
+    desc: str | None = None,
 ) -> History:
     """Run ``steps`` steps of the ``phases`` on batches drawn from ``batches``.
 
@@ -156,6 +157,7 @@ def train(
     snapshot and checkpoint of that step); when it returns true the run ends
     there as if ``steps`` were done (the end-of-run evaluation, snapshot and
     checkpoint follow), e.g. at a budget of CPU seconds (``gencore.bench.cpu_budget``).
+    ``desc`` labels the progress bar (default: the phases' names, ``critic+generator``).
     Pass ``history`` to continue a run. Raises :class:`TrainingDiverged` on a
     NaN/inf loss or when a model raises ``FloatingPointError``; on Ctrl-C
     returns the history with ``interrupted=True``.
@@ -180,7 +182,7 @@ def train(
     history.interrupted = False  # a continued run after Ctrl-C is a new call: it ends normally
     start = history.completed_steps
     show = _progress_default() if progress is None else progress
-    bar = tqdm(total=steps, disable=not show, desc="+".join(p.name for p in phases), leave=False)
+    bar = tqdm(total=steps, disable=not show, desc=desc or "+".join(p.name for p in phases), leave=False)
     t0 = time.perf_counter()
     step = start
 
