@@ -147,10 +147,10 @@ def test_figures_have_captions(nb):
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
 def test_marker_colours_match_the_words(nb):
-    """gencore.viz.scatter2d draws a mixture's means as black crosses: captions must not say red."""
+    """gencore.viz.scatter2d draws a mixture's means as open red rings: captions must not call them crosses."""
     wrong = []
     for i, c in enumerate(_cells(nb)):
         words = _source(c) + json.dumps(c.get("metadata", {}), ensure_ascii=False)
-        if c["cell_type"] == "code" and "means=" in _source(c) and re.search(r"\b(red|blue|white)\s+cross", words):
+        if c["cell_type"] == "code" and "means=" in _source(c) and re.search(r"\bcross(es)?\b", words):
             wrong.append(i)
-    assert not wrong, f"{nb.name}: cells {wrong} draw black crosses for the means but describe them otherwise"
+    assert not wrong, f"{nb.name}: cells {wrong} draw open red rings for the means but describe them otherwise"
