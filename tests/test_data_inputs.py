@@ -50,16 +50,6 @@ def test_read_idx_refuses_a_named_pipe(tmp_path):
         data.read_idx(pipe)
 
 
-@pytest.fixture
-def weights_copy(tmp_path, monkeypatch):
-    import shutil
-
-    shutil.copytree(pretrained.WEIGHTS_DIR, tmp_path / "weights")
-    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path / "weights")
-    monkeypatch.setattr(pretrained, "MANIFEST", tmp_path / "weights" / "manifest.json")
-    return tmp_path / "weights"
-
-
 def _edit(weights_copy, change):
     m = json.loads((weights_copy / "manifest.json").read_text())
     change(m["mnist-classifier"]["parts"]["classifier"])

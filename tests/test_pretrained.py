@@ -1,22 +1,12 @@
 """Shipped weights: named parts, integrity checks, the manifest, recipes and retraining from the command line."""
 
 import json
-import shutil
 
 import pytest
 import torch
 
 from gencore import checkpoint, pretrained, recipes
 from gencore.models import VAE
-
-
-@pytest.fixture
-def weights_copy(tmp_path, monkeypatch):
-    """A private copy of gencore/weights so tests can break files safely."""
-    shutil.copytree(pretrained.WEIGHTS_DIR, tmp_path / "weights")
-    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path / "weights")
-    monkeypatch.setattr(pretrained, "MANIFEST", tmp_path / "weights" / "manifest.json")
-    return tmp_path / "weights"
 
 
 def _edit_manifest(weights_copy, change):
