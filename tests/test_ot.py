@@ -191,3 +191,12 @@ def test_the_extension_refuses_what_it_cannot_triangulate():
     with pytest.raises(ValueError, match="at least"):
         got.piecewise_linear_extension(got.fit_aeot(torch.tensor([[0.1, 0.2], [0.5, -0.3], [-0.4, 0.4]])))
     assert got.aeot_sample(got.fit_aeot(data.toy2d("ring8", 200, seed=0)), np.int64(50))[0].shape == (50, 2)
+
+
+def test_solve_exact_raises_when_no_damped_step_passes_the_decrease_test(monkeypatch):
+    from gencore.ot import semidiscrete
+
+    monkeypatch.setattr(semidiscrete, "newton_step_accepted", lambda *args: False)
+    targets = torch.tensor([[-0.5, -0.5], [0.5, 0.2], [0.1, 0.6]])
+    with pytest.raises(FloatingPointError, match="no Newton step of size down to 1e-6"):
+        semidiscrete.solve_exact(targets, tol=1e-9)

@@ -292,6 +292,8 @@ def solve_exact(targets, nu=None, *, tol: float = 1e-3, max_iter: int = 100, rec
     least half of min(νᵢ, the smallest initial cell) and the error decreases enough,
     ‖w(h + tΔh) − ν‖ ≤ (1 − t/2) ‖w(h) − ν‖ (Kitagawa, Mérigot and Thibert 2019,
     :func:`newton_step_accepted`). Stops when maxᵢ |wᵢ − νᵢ| / νᵢ < ``tol`` (exact, no sampling noise).
+    Raises ``FloatingPointError`` when no step down to t = 10⁻⁶ passes the test, rather than
+    taking a step the theory does not cover.
     """
     import scipy.sparse
     import scipy.sparse.linalg
@@ -333,8 +335,14 @@ def solve_exact(targets, nu=None, *, tol: float = 1e-3, max_iter: int = 100, rec
         t = 1.0
         while True:
             new_areas, new_facets = power_cells(y, torch.from_numpy(h + t * step))
-            if newton_step_accepted(w, new_areas / 4, w_nu, floor, t) or t < 1e-6:
+            if newton_step_accepted(w, new_areas / 4, w_nu, floor, t):
                 break
+            if t < 1e-6:
+                raise FloatingPointError(
+                    f"solve_exact: no Newton step of size down to 1e-6 decreases the error at iteration {it} "
+                    f"(max relative error {err:.2e}); the targets may be nearly coincident. Spread them apart, "
+                    "or use the Monte Carlo solver (gencore.ot.solve)."
+                )
             t /= 2
         h, areas, facets = h + t * step, new_areas, new_facets
     result.potential.h = torch.from_numpy(h)
