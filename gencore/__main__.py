@@ -73,6 +73,7 @@ def _entry(run, metrics: dict, files: dict[str, tuple[str, str, str]], measured_
         "device": str(gencore.device()),
         "device_name": torch.cuda.get_device_name() if torch.cuda.is_available() else platform.machine(),
         "wall_time_s": round(run.history.wall_time_s, 1),
+        "cpu_time_s": round(run.history.cpu_time_s, 1),
         "torch": torch.__version__,
         "metrics": {k: round(v, 4) for k, v in metrics.items()},
         "curves": {k: [[s, round(v, 4)] for s, v in pts] for k, pts in run.history.evals.items()},

@@ -189,3 +189,79 @@ def test_chapter_measurements_on_a_small_generator():
     assert sg.path_lengths(g, "w", n=8).shape == (8,)
     with pytest.raises(ValueError, match="'z' or 'w'"):
         sg.path_lengths(g, "s", n=8)
+
+
+def test_the_discriminators_downsampling_convolution_is_conv_then_average_pool_at_a_quarter_of_the_cost():
+    from gencore.models.stylegan import conv3x3_avg_pool
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 5, 8, 8, generator=g, dtype=torch.float64)
+    w, b = torch.randn(7, 5, 3, 3, generator=g, dtype=torch.float64), torch.randn(7, generator=g, dtype=torch.float64)
+    expected = F.avg_pool2d(F.conv2d(x, w, b, padding=1), 2)
+    assert torch.allclose(conv3x3_avg_pool(x, w, b), expected, atol=1e-12)  # borders included
+
+
+def test_the_upsampling_convolution_doubles_the_resolution_and_blurs_with_the_1_3_3_1_filter():
+    from gencore.models.stylegan import blur
+
+    conv = ModulatedConv2d(4, 6, 8)
+    x, w = torch.randn(2, 4, 5, 5), torch.randn(2, 8)
+    assert conv(x, w, up=True).shape == (2, 6, 10, 10)
+    # the blur keeps a constant image constant away from the border (its taps sum to 4 per 2x2 phase)
+    ones = torch.zeros(1, 1, 9, 9)
+    ones[..., ::2, ::2] = 1.0  # what a stride-2 transposed convolution leaves between its samples
+    assert torch.allclose(blur(ones)[..., 2:-2, 2:-2], torch.ones(1, 1, 4, 4))
+    # demodulation still gives unit output scale (away from the borders, on unit-variance inputs)
+    big = torch.randn(64, 4, 16, 16)
+    out = ModulatedConv2d(4, 6, 8)(big, torch.randn(1, 8).expand(64, -1), up=True)[..., 2:-2, 2:-2]
+    assert 0.3 < out.std().item() < 1.5  # a stride-2 transposed conv spreads each tap over 4 phases
+
+
+def test_the_discriminator_may_have_its_own_channels_and_refuses_a_mismatched_list():
+    cfg = StyleGANConfig(z_dim=8, w_dim=8, mapping_layers=2, channels=(8, 8, 4, 4), d_channels=(16, 8, 8, 8))
+    d = StyleDiscriminator(cfg)
+    assert d.from_rgb.weight.shape[0] == 8 and d(torch.randn(4, 3, 32, 32)).shape == (4,)
+    with pytest.raises(ValueError, match="d_channels must have one entry per resolution"):
+        StyleGANConfig(channels=(8, 8, 4, 4), d_channels=(8, 8))
+
+
+def test_the_stream_of_shapes_is_fresh_every_batch_and_the_same_for_a_seed():
+    from gencore.data.shapes import shapes_stream
+
+    a, b = shapes_stream(8, seed=3), shapes_stream(8, seed=3)
+    first, second = next(a), next(a)
+    assert first[0].shape == (8, 3, 32, 32) and first[1].shape == (8,)
+    assert not torch.equal(first[0], second[0])
+    assert torch.equal(next(b)[0], first[0])
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        next(shapes_stream(0))
+
+
+def test_the_dcgan_baseline_at_32_pixels_checks_its_inputs():
+    g = models.build("dcgan32-generator", {"latent_dim": 8, "width": 4, "channels": 3})
+    d = models.build("dcgan32-discriminator", {"latent_dim": 8, "width": 4, "channels": 3})
+    x = g.eval().sample(5, seed=0)
+    assert x.shape == (5, 3, 32, 32) and x.abs().max() <= 1 and d(x).shape == (5,)
+    with pytest.raises(ValueError, match=r"\(N, 3, 32, 32\)"):
+        d(torch.randn(2, 3, 28, 28))
+
+
+def test_the_shape_judge_reads_real_shapes_with_confidence_and_a_blank_image_without():
+    from gencore import data
+    from gencore.recipes import stylegan_shapes
+
+    real = stylegan_shapes.shape_report(data.load("shapes", n=600, seed=5).x)
+    assert abs(real["circle"] + real["square"] + real["triangle"] - 1) < 1e-9
+    assert min(real["circle"], real["square"], real["triangle"]) > 0.25 and real["confidence"] > 0.95
+    grey = stylegan_shapes.shape_report(torch.zeros(600, 3, 32, 32))
+    assert grey["precision"] < 0.05 and grey["recall"] < 0.05
+
+
+def test_a_cpu_budget_ends_the_recipe_early_and_the_curve_counts_training_minutes():
+    from gencore import recipes
+
+    torch.set_num_threads(1)
+    run = recipes.train_recipe("dcgan-shapes", steps=10**6, cpu_minutes=0.02, eval_every=5, width=4, progress=False)
+    minutes = [m for _, m in run.history.evals["cpu_minutes"]]
+    assert run.history.completed_steps < 10**6 and minutes == sorted(minutes) and minutes[-1] >= 0.02
+    assert run.history.cpu_time_s > 0

@@ -21,6 +21,7 @@ SeFa chapter need. Rendering is vectorised; 20,000 images take about a second.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import torch
 
@@ -147,3 +148,19 @@ def load_shapes(n: int = 20_000, seed: int = 0, split: str = "train") -> Data:
     images = torch.cat([render(shape[i : i + 4096], factors[i : i + 4096]) for i in range(0, n, 4096)])
     info = {"factors": factors, "factor_names": FACTORS, "factor_ranges": FACTOR_RANGES, "shapes": SHAPES}
     return Data("shapes", split, images, shape, info)
+
+
+def shapes_stream(batch_size: int, seed: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless fresh batches ``(x (batch_size, 3, 32, 32), shape (batch_size,))`` of training shapes.
+
+    A generator trained on the stream never sees an image twice, so it cannot memorize
+    its data. Batch ``i`` is drawn from its own seed (taken from the stream's
+    ``torch.Generator``), below the held-out seeds, so the stream for a given ``seed``
+    is always the same and never draws a held-out image.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 0 < batch_size <= MAX_IMAGES:
+        raise ValueError(f"batch_size must be a positive integer of at most {MAX_IMAGES:,}, got {batch_size!r}")
+    gen = torch.Generator().manual_seed(split_seed(seed, "train"))
+    while True:
+        shape, factors = sample_factors(batch_size, int(torch.randint(HELDOUT_SEED_OFFSET, (1,), generator=gen)))
+        yield render(shape, factors), shape

@@ -16,7 +16,7 @@ from torch import nn
 
 from gencore.models.classifier import MNISTClassifier
 from gencore.models.cyclegan import PatchDiscriminator, ResnetGenerator, TranslationSnapshots
-from gencore.models.dcgan import Critic, DCGANConfig, Discriminator, Generator
+from gencore.models.dcgan import Critic, DCGANConfig, Discriminator, Discriminator32, Generator, Generator32
 from gencore.models.linear_gaussian import LinearGaussian
 from gencore.models.regressor import FactorRegressor
 from gencore.models.stylegan import StyleDiscriminator, StyleGANConfig, StyleGenerator
@@ -48,6 +48,8 @@ ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {
     "dcgan-generator": lambda c: Generator(_dataclass_config(DCGANConfig, c)),
     "dcgan-discriminator": lambda c: Discriminator(_dataclass_config(DCGANConfig, c)),
     "dcgan-critic": _critic,
+    "dcgan32-generator": lambda c: Generator32(_dataclass_config(DCGANConfig, c)),
+    "dcgan32-discriminator": lambda c: Discriminator32(_dataclass_config(DCGANConfig, c)),
     "mlp-generator": lambda c: MLPGenerator(**c),
     "mlp-discriminator": lambda c: MLPDiscriminator(**c),
     "mbstd-discriminator": lambda c: MinibatchStdDiscriminator(**c),
@@ -63,7 +65,7 @@ ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {
 #: settings that are sizes: at least 1 (other integer settings, such as counts of extra blocks, may be 0)
 SIZES = frozenset(
     "width latent_dim z_dim w_dim hidden channels image_channels image_shape in_dim out_dim data_dim "
-    "snapshots panel pack mapping_layers mbstd_group".split()
+    "snapshots panel pack mapping_layers mbstd_group d_channels".split()
 )
 
 

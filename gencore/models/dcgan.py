@@ -181,3 +181,78 @@ class Critic(nn.Module):
 def _check_images(x: torch.Tensor, channels: int) -> None:
     if x.ndim != 4 or tuple(x.shape[1:]) != (channels, 28, 28):
         raise ValueError(f"expected images of shape (N, {channels}, 28, 28), got {tuple(x.shape)}")
+
+
+class Generator32(nn.Module):
+    """The DCGAN generator at 32x32 (the paper's own layout, 4 -> 8 -> 16 -> 32): z (N, latent_dim)
+    -> images (N, channels, 32, 32) in [-1, 1]; ``width`` channels at 16x16, twice that at 8x8, four
+    times at 4x4. The StyleGAN chapter's baseline on the shapes."""
+
+    def __init__(self, config: DCGANConfig | None = None, **overrides):
+        super().__init__()
+        c = with_overrides(config, overrides)
+        self.config, self.latent_dim = c, c.latent_dim
+        w = c.width
+        self.project = nn.Sequential(
+            nn.Linear(c.latent_dim, 4 * w * 16, bias=False), nn.BatchNorm1d(4 * w * 16), nn.ReLU(True)
+        )
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1, bias=False),  # 4 -> 8
+            nn.BatchNorm2d(2 * w),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False),  # 8 -> 16
+            nn.BatchNorm2d(w),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(w, c.channels, 4, 2, 1),  # 16 -> 32
+            nn.Tanh(),
+        )
+        self.apply(dcgan_init)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"expected z of shape (N, {self.latent_dim}), got {tuple(z.shape)}")
+        return self.net(self.project(z).view(z.shape[0], -1, 4, 4))
+
+    def sample(self, n: int, *, seed: int | None = None) -> torch.Tensor:
+        """``n`` images (n, C, 32, 32) in [-1, 1], without gradients, in the current mode (see
+        :meth:`Generator.sample`)."""
+        if self.training and check_count(n) == 1:
+            raise ValueError("a Generator32 in training mode cannot generate a single image: call .eval() first")
+        w = self.project[0].weight
+        return sample_in_chunks(
+            lambda k, gen: self(torch.randn(k, self.latent_dim, generator=gen).to(w.device)),
+            n,
+            (self.config.channels, 32, 32),
+            seed=seed,
+            device=w.device,
+            dtype=w.dtype,
+        )
+
+
+class Discriminator32(nn.Module):
+    """D at 32x32: images (N, channels, 32, 32) in [-1, 1] -> logits (N,); 32 -> 16 -> 8 -> 4 by
+    strided convolutions, batch norm after the first, LeakyReLU(0.2)."""
+
+    def __init__(self, config: DCGANConfig | None = None, **overrides):
+        super().__init__()
+        c = with_overrides(config, overrides)
+        self.config = c
+        w = c.width
+        self.net = nn.Sequential(
+            nn.Conv2d(c.channels, w, 4, 2, 1),  # 32 -> 16; no batch norm on the input layer
+            nn.LeakyReLU(0.2, True),
+            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False),  # 16 -> 8
+            nn.BatchNorm2d(2 * w),
+            nn.LeakyReLU(0.2, True),
+            nn.Conv2d(2 * w, 4 * w, 4, 2, 1, bias=False),  # 8 -> 4
+            nn.BatchNorm2d(4 * w),
+            nn.LeakyReLU(0.2, True),
+            nn.Flatten(),
+            nn.Linear(4 * w * 16, 1),
+        )
+        self.apply(dcgan_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or tuple(x.shape[1:]) != (self.config.channels, 32, 32):
+            raise ValueError(f"expected images of shape (N, {self.config.channels}, 32, 32), got {tuple(x.shape)}")
+        return self.net(x).squeeze(-1)

@@ -19,15 +19,17 @@ Generator
   ``s``, convolve with the shared weight, scale by the demodulation coefficients;
 - per-layer noise inputs, one noise image per layer, scaled by a learned
   per-layer strength initialised to 0;
-- upsampling by 2 before the first convolution of each block (bilinear here; the
-  official code uses a transposed convolution with the FIR filter [1, 3, 3, 1],
-  a bilinear-like filter) and an image built from toRGB outputs at every
-  resolution, each added to the upsampled image of the one below ("skip" architecture);
+- upsampling by 2 in the first convolution of each block, as in the official code:
+  a transposed convolution of stride 2 followed by the FIR filter [1, 3, 3, 1]; and an
+  image built from toRGB outputs at every resolution, each added to the bilinearly
+  upsampled image of the one below ("skip" architecture; bilinear upsampling is the
+  same [1, 3, 3, 1] filter except at the border);
 - equalized learning rate: weights drawn from N(0, 1) and scaled by
   1/sqrt(fan_in) at run time.
 
-Discriminator: the residual architecture, with average-pool downsampling (the
-official code uses the [1, 3, 3, 1] filter), minibatch standard deviation
+Discriminator: the residual architecture, with 2x2 average-pool downsampling (the
+official code uses the [1, 3, 3, 1] filter), computed at the low resolution where the
+pooling allows it, minibatch standard deviation
 (groups of 4, one feature) before the last convolution, and equalized learning rate.
 
 Style mixing (probability 0.9) and R1 regularization belong to training:
@@ -55,6 +57,8 @@ class StyleGANConfig:
     mapping_layers: int = 8  # stylegan2-ada-pytorch's default
     mapping_lr: float = 0.01  # learning-rate multiplier of the mapping network
     channels: tuple[int, ...] = (128, 128, 64, 32)  # at 4, 8, 16, 32 pixels
+    #: the discriminator's channels at 4, 8, 16, 32 pixels (``None``: the generator's ``channels``)
+    d_channels: tuple[int, ...] | None = None
     image_channels: int = 3
     w_avg_beta: float = 0.995
     mbstd_group: int = 4  # discriminator
@@ -73,14 +77,22 @@ class StyleGANConfig:
             raise ValueError(f"StyleGANConfig.mapping_lr must be a positive number, got {self.mapping_lr!r}")
         if not isinstance(self.w_avg_beta, (int, float)) or not 0 <= self.w_avg_beta <= 1:
             raise ValueError(f"StyleGANConfig.w_avg_beta must lie in [0, 1], got {self.w_avg_beta!r}")
-        c = self.channels
-        if (
-            not isinstance(c, (tuple, list))
-            or not c
-            or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in c)
-        ):
+        for name in ("channels", "d_channels"):
+            c = getattr(self, name)
+            if name == "d_channels" and c is None:
+                continue
+            if (
+                not isinstance(c, (tuple, list))
+                or not c
+                or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in c)
+            ):
+                raise ValueError(
+                    f"StyleGANConfig.{name} must be positive integers, one per resolution from 4 px, got {c!r}"
+                )
+        if self.d_channels is not None and len(self.d_channels) != len(self.channels):
             raise ValueError(
-                f"StyleGANConfig.channels must be positive integers, one per resolution from 4 px, got {c!r}"
+                f"StyleGANConfig.d_channels must have one entry per resolution, as channels {tuple(self.channels)!r} "
+                f"has, got {tuple(self.d_channels)!r}"
             )
 
     @property
@@ -147,6 +159,15 @@ class MappingNetwork(nn.Module):
         return x
 
 
+def blur(x: torch.Tensor) -> torch.Tensor:
+    """The [1, 3, 3, 1] low-pass filter (separable, gain 4, padding 1 each side) after a stride-2
+    transposed 3x3 convolution: (N, C, 2H + 1, 2W + 1) -> (N, C, 2H, 2W)."""
+    f = torch.tensor([1.0, 3.0, 3.0, 1.0], dtype=x.dtype, device=x.device)
+    k = (f[:, None] * f[None, :]) / 16  # sums to 4: each output pixel gets a quarter of the inputs' taps
+    c = x.shape[1]
+    return F.conv2d(F.pad(x, (1, 1, 1, 1)), k.expand(c, 1, 4, 4), groups=c)
+
+
 def demodulation(weight: torch.Tensor, styles: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     """``1 / sqrt(sum_{i,k} (s_i w_{oik})^2 + eps)`` for each example and output channel: (N, out)."""
     return torch.rsqrt((weight.pow(2).sum(dim=(2, 3))[None] * styles.pow(2)[:, None, :]).sum(2) + eps)
@@ -162,11 +183,17 @@ class ModulatedConv2d(nn.Module):
         self.weight_gain = 1.0 / math.sqrt(in_channels * kernel * kernel)
         self.demodulate = demodulate
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, w: torch.Tensor, *, up: bool = False) -> torch.Tensor:
+        """With ``up``, the output has twice the resolution: a transposed convolution of stride 2,
+        then the [1, 3, 3, 1] blur (as in the official code), a quarter of the cost of upsampling
+        first and convolving at the new resolution."""
         styles = self.affine(w)
         weight = self.weight * self.weight_gain
         x = x * styles[:, :, None, None]
-        x = F.conv2d(x, weight, padding=weight.shape[-1] // 2)
+        if up:
+            x = blur(F.conv_transpose2d(x, weight.transpose(0, 1), stride=2))
+        else:
+            x = F.conv2d(x, weight, padding=weight.shape[-1] // 2)
         if self.demodulate:
             x = x * demodulation(weight, styles)[:, :, None, None]
         return x
@@ -187,9 +214,7 @@ class SynthesisLayer(nn.Module):
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random") -> torch.Tensor:
         """``noise_mode``: ``"random"`` (fresh noise images, as in training), ``"const"`` (the layer's
         fixed noise image) or ``"none"``; each scaled by the learned strength."""
-        if self.up:
-            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-        x = self.conv(x, w)
+        x = self.conv(x, w, up=self.up)
         if noise_mode == "random":
             n = torch.randn(x.shape[0], 1, self.resolution, self.resolution, device=x.device, dtype=x.dtype)
             x = x + n * self.noise_strength
@@ -332,10 +357,25 @@ class ResidualBlock(nn.Module):
         self.skip_gain = 1.0 / math.sqrt(in_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.avg_pool2d(F.conv2d(x, self.skip * self.skip_gain), 2)
+        # Both paths compute "convolve, then average-pool 2x2", computed in the cheaper order that
+        # gives the same numbers (both are linear): the 1x1 skip after pooling, and the 3x3 conv
+        # with pooling folded in, a 4x4 kernel of stride 2 evaluated only where the pool keeps it.
+        y = F.conv2d(F.avg_pool2d(x, 2), self.skip * self.skip_gain)
         x = lrelu(self.conv0(x))
-        x = lrelu(F.avg_pool2d(self.conv1(x), 2))
+        x = lrelu(conv3x3_avg_pool(x, self.conv1.weight * self.conv1.weight_gain, self.conv1.bias))
         return (x + y) / SQRT2
+
+
+def conv3x3_avg_pool(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """``avg_pool2d(conv2d(x, weight, bias, padding=1), 2)`` at a quarter of the cost: the 3x3 kernel
+    convolved with the 2x2 box is a 4x4 kernel, applied with stride 2 (same zero padding, same result)."""
+    k = (
+        F.pad(weight, (0, 1, 0, 1))
+        + F.pad(weight, (1, 0, 0, 1))
+        + F.pad(weight, (0, 1, 1, 0))
+        + F.pad(weight, (1, 0, 1, 0))
+    )
+    return F.conv2d(x, k / 4, bias, stride=2, padding=1)
 
 
 def minibatch_std(x: torch.Tensor, group: int) -> torch.Tensor:
@@ -357,7 +397,7 @@ class StyleDiscriminator(nn.Module):
     def __init__(self, config: StyleGANConfig | None = None):
         super().__init__()
         self.config = config = config or StyleGANConfig()
-        c = list(reversed(config.channels))  # 32 -> 4
+        c = list(reversed(config.d_channels or config.channels))  # 32 -> 4
         self.from_rgb = EqualConv2d(config.image_channels, c[0], 1)
         self.blocks = nn.ModuleList(ResidualBlock(a, b) for a, b in zip(c, c[1:]))
         self.conv = EqualConv2d(c[-1] + 1, c[-1], 3)

@@ -65,6 +65,8 @@ class History:
     interrupted: bool = False
     completed_steps: int = 0
     wall_time_s: float = 0.0
+    #: CPU seconds of the process over the same span (all threads; more than the wall time when several run)
+    cpu_time_s: float = 0.0
 
     def log(self, step: int, values: dict[str, float]) -> None:
         self.steps.append(step)
@@ -183,7 +185,7 @@ def train(
     start = history.completed_steps
     show = _progress_default() if progress is None else progress
     bar = tqdm(total=steps, disable=not show, desc=desc or "+".join(p.name for p in phases), leave=False)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     step = start
 
     def due(every: int) -> bool:
@@ -240,6 +242,7 @@ def train(
     finally:
         bar.close()
         history.wall_time_s += time.perf_counter() - t0
+        history.cpu_time_s += time.process_time() - c0
     step = history.completed_steps
     if not history.interrupted:
         try:
