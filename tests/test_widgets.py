@@ -2,6 +2,7 @@ import base64
 import io
 import re
 
+import ipywidgets as w
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -25,6 +26,24 @@ def test_slider_html_has_every_frame_and_a_range_input_per_parameter():
     assert len(frames) == 6 and len(set(frames)) == 4  # (a+b) takes 4 distinct values
     assert all(base64.b64decode(f)[:8] == b"\x89PNG\r\n\x1a\n" for f in frames)
     assert "http" not in html  # nothing loads from elsewhere
+
+
+def test_slider_shows_its_label_its_value_and_both_ends():
+    s = widgets.slider(
+        lambda a: np.full((2, 2), a / 4), a=[-1.5, 0, 2.5, 4], labels={"a": "α (step)"}, initial={"a": 0}
+    )
+    html = s.to_html()
+    assert "α (step): <output>0</output>" in html
+    ends = re.findall(r'<span class="gencore-slider-end"[^>]*>([^<]*)</span>', html)
+    assert ends == ["-1.5", "4"]
+    view = s.widget()
+    texts = [c.value for c in view.children if isinstance(c, w.HTML)]
+    assert "α (step): <b>0</b>" in texts
+    (row,) = [c for c in view.children if isinstance(c, w.HBox)]
+    first, track, last = row.children
+    assert (first.value, last.value) == ("-1.5", "4") and track.tooltip == "α (step)" and not track.readout
+    track.value = 3  # moving the slider updates the value shown and the picture
+    assert "α (step): <b>4</b>" in [c.value for c in view.children if isinstance(c, w.HTML)]
 
 
 def test_mimebundle_carries_html_and_widget_view():
