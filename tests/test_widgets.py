@@ -163,3 +163,20 @@ def test_scatter_means_are_rings_under_the_points_so_the_samples_stay_visible():
     assert np.allclose(rings.get_edgecolor()[0][:3], matplotlib.colors.to_rgb("tab:red"))
     assert rings.get_zorder() < points.get_zorder()  # drawn under the samples
     plt.close(ax.figure)
+
+
+def test_block_diagram_draws_a_box_per_block_and_an_arrow_per_pair():
+    fig, ax = plt.subplots()
+    viz.block_diagram(
+        {"x": ("input", 0.1, 0.5, "white"), "f": ("$f$", 0.5, 0.5), "y": ("output", 0.9, 0.5), "l": ("loss", 0.5, 0.1)},
+        [("x", "f"), ("f", "y", "maps"), ("f", "l")],
+        ax=ax,
+    )
+    boxes = [t for t in ax.texts if t.get_bbox_patch() is not None]
+    assert sorted(t.get_text() for t in boxes) == ["$f$", "input", "loss", "output"]
+    arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+    assert len(arrows) == 3 and "maps" in [t.get_text() for t in ax.texts]
+    fig.canvas.draw()  # the arrows resolve their ends against the drawn boxes
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"arrows name blocks that do not exist: \['z'\]"):
+        viz.block_diagram({"x": ("input", 0.1, 0.5)}, [("x", "z")])
