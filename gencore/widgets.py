@@ -198,14 +198,18 @@ class SliderView:
         style = f"width:{width}px;max-width:100%;height:auto;"
         if not self._figure:
             style += "image-rendering:pixelated;"
-        end = '<span class="gencore-slider-end" style="font-variant-numeric:tabular-nums">{}</span>'
+        # the two ends of the track; the first right-aligned in a fixed width, so that tracks line up
+        end = (
+            '<span class="gencore-slider-end" style="display:inline-block;min-width:{w};text-align:{a};'
+            'font-variant-numeric:tabular-nums">{v}</span>'
+        )
         controls = "".join(
             f'<label style="display:block;font-family:sans-serif;font-size:0.9em">{html.escape(self.labels[name])}: '
             f"<output>{html.escape(_label(vals[self.initial[name]]))}</output><br>"
-            + end.format(html.escape(_label(vals[0])))
+            + end.format(w="3em", a="right", v=html.escape(_label(vals[0])))
             + f' <input type="range" min="0" max="{len(vals) - 1}" step="1" value="{self.initial[name]}" '
             f'aria-label="{html.escape(self.labels[name])}" style="vertical-align:middle"> '
-            + end.format(html.escape(_label(vals[-1])))
+            + end.format(w="0", a="left", v=html.escape(_label(vals[-1])))
             + "</label>"
             for name, vals in self.params.items()
         )
