@@ -110,6 +110,14 @@ def test_prose_quotes_no_unglued_measurement(chapter):
     )
 
 
+def test_every_chapter_is_checked():
+    """A new chapter joins ALLOWED with its constants (an empty set if it has none beyond COMMON)."""
+    chapters = {p.stem for p in (ROOT / "book").glob("*.ipynb")}
+    assert not chapters - set(ALLOWED), (
+        f"chapters without an allow-list, so never scanned: {sorted(chapters - set(ALLOWED))}"
+    )
+
+
 def test_the_scan_sees_a_typed_number_and_ignores_glued_and_math_ones(tmp_path):
     nb = {
         "cells": [
