@@ -198,3 +198,65 @@ def display_width(png: bytes, *, figure: bool) -> int:
     if w > MAX_WIDTH:
         return MAX_WIDTH
     return w * max(1, min(480 // w, MAX_WIDTH // w))
+
+
+def block_diagram(blocks: dict, arrows, *, ax=None, title: str | None = None, fontsize: float = 10):
+    """An architecture drawn as labelled boxes joined by arrows, the book's diagrams of its models.
+
+    ``blocks`` maps a name to ``(text, x, y)`` or ``(text, x, y, colour)``: the box's text (mathtext
+    allowed) and the centre of the box in axes units; ``arrows`` is a list of ``(from, to)`` or
+    ``(from, to, label)`` pairs of block names, drawn from box edge to box edge (a block may point
+    to itself only through another). Returns the axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 2.4))
+    unknown = {name for arrow in arrows for name in arrow[:2]} - set(blocks)
+    if unknown:
+        raise ValueError(f"arrows name blocks that do not exist: {sorted(unknown)}; blocks: {sorted(blocks)}")
+    texts = {}
+    for name, (text, x, y, *colour) in blocks.items():
+        face = colour[0] if colour else "#EEF4FA"
+        texts[name] = ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            transform=ax.transAxes,
+            bbox={"boxstyle": "round,pad=0.45", "fc": face, "ec": "#4D4D4D", "lw": 1},
+            zorder=3,
+        )
+    for start, end, *label in arrows:
+        a, b = texts[start], texts[end]
+        (xa, ya), (xb, yb) = a.get_position(), b.get_position()
+        # from the side of one box that faces the other, to the facing side of the other
+        if abs(xb - xa) >= abs(yb - ya):
+            side_a, side_b = ((1, 0.5), (0, 0.5)) if xb > xa else ((0, 0.5), (1, 0.5))
+        else:
+            side_a, side_b = ((0.5, 1), (0.5, 0)) if yb > ya else ((0.5, 0), (0.5, 1))
+        pad = 0.45 * fontsize + 2  # the box's padding, in points, and a gap
+        ax.annotate(
+            "",
+            xy=side_b,
+            xycoords=b,
+            xytext=side_a,
+            textcoords=a,
+            arrowprops={"arrowstyle": "-|>", "color": "#4D4D4D", "lw": 1.2, "shrinkA": pad, "shrinkB": pad},
+            zorder=4,
+        )
+        if label:
+            ax.text(
+                (xa + xb) / 2,
+                (ya + yb) / 2 + 0.06,
+                label[0],
+                ha="center",
+                va="bottom",
+                fontsize=fontsize - 1,
+                transform=ax.transAxes,
+                color="#333333",
+            )
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax

@@ -8,6 +8,9 @@ JavaScript. The book's ``_config.yml`` ranks ``text/html`` above the widget
 view for the HTML builder (myst-nb ``nb_mime_priority_overrides``), so the
 built pages show sliders that move with no kernel and no CDN.
 
+Each slider shows its parameter's label and current value, and the first and last values at
+the two ends of its track, so that a reader sees the range before moving it.
+
 Frames are sharp on high-density screens: a matplotlib figure is drawn at
 ``viz.DENSITY`` pixels per CSS pixel and shown at its own size (at most
 ``viz.MAX_WIDTH`` px and the column width); an image tensor keeps one pixel per
@@ -195,11 +198,19 @@ class SliderView:
         style = f"width:{width}px;max-width:100%;height:auto;"
         if not self._figure:
             style += "image-rendering:pixelated;"
+        # the two ends of the track; the first right-aligned in a fixed width, so that tracks line up
+        end = (
+            '<span class="gencore-slider-end" style="display:inline-block;min-width:{w};text-align:{a};'
+            'font-variant-numeric:tabular-nums">{v}</span>'
+        )
         controls = "".join(
-            f'<label style="display:block;font-family:sans-serif;font-size:0.9em">{html.escape(self.labels[name])} '
-            f'<input type="range" min="0" max="{len(vals) - 1}" step="1" value="{self.initial[name]}" '
-            f'aria-label="{html.escape(self.labels[name])}"> '
-            f"<output>{html.escape(_label(vals[self.initial[name]]))}</output></label>"
+            f'<label style="display:block;font-family:sans-serif;font-size:0.9em">{html.escape(self.labels[name])}: '
+            f"<output>{html.escape(_label(vals[self.initial[name]]))}</output><br>"
+            + end.format(w="3em", a="right", v=html.escape(_label(vals[0])))
+            + f' <input type="range" min="0" max="{len(vals) - 1}" step="1" value="{self.initial[name]}" '
+            f'aria-label="{html.escape(self.labels[name])}" style="vertical-align:middle"> '
+            + end.format(w="0", a="left", v=html.escape(_label(vals[-1])))
+            + "</label>"
             for name, vals in self.params.items()
         )
         labels = [[_label(v) for v in vals] for vals in self.params.values()]
@@ -233,25 +244,36 @@ class SliderView:
             extra.append(
                 w.HTML("<style>.gencore-pixelated img, img.gencore-pixelated {image-rendering: pixelated}</style>")
             )
-        sliders = [
-            w.SelectionSlider(
+        sliders, headings, rows = [], [], []
+        for name, vals in self.params.items():
+            # the whole label and the current value above the track (ipywidgets would cut a
+            # description at 80 px), the first and last values at the track's two ends
+            heading = w.HTML(self._heading(name, self.initial[name]))
+            slider = w.SelectionSlider(
                 options=[(_label(v), i) for i, v in enumerate(vals)],
                 value=self.initial[name],
-                description=self.labels[name],
-                # the whole label (ipywidgets cuts it at 80 px by default), then the slider
-                style={"description_width": "initial"},
-                layout=w.Layout(width="100%", max_width="640px"),
+                readout=False,
+                tooltip=self.labels[name],  # the track's accessible name, as the HTML version's aria-label
+                layout=w.Layout(width="100%", max_width="560px"),
             )
-            for name, vals in self.params.items()
-        ]
+            ends = [w.HTML(_label(vals[0])), w.HTML(_label(vals[-1]))]
+            sliders.append(slider)
+            headings.append(heading)
+            rows += [heading, w.HBox([ends[0], slider, ends[1]], layout=w.Layout(align_items="center"))]
 
         def update(_=None):
+            for name, slider, heading in zip(self.params, sliders, headings):
+                heading.value = self._heading(name, slider.value)
             image.value = self._png(tuple(s.value for s in sliders))
 
         for s in sliders:
             s.observe(update, names="value")
-        children = ([w.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []) + [*extra, image, *sliders]
+        children = ([w.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []) + [*extra, image, *rows]
         return w.VBox(children)
+
+    def _heading(self, name: str, index: int) -> str:
+        """The label of parameter ``name`` and its value at ``index``, as HTML."""
+        return f"{html.escape(self.labels[name])}: <b>{html.escape(_label(self.params[name][index]))}</b>"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle: dict[str, object] = {

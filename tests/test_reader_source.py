@@ -115,7 +115,7 @@ def test_no_rendered_eval_results_committed(nb):
 
 # Chapters being rewritten in other branches; each gets its captions there (strict: remove the
 # name when it passes).
-CAPTIONS_PENDING = {"cyclegan.ipynb", "evaluation.ipynb", "sefa.ipynb", "stylegan.ipynb"}
+CAPTIONS_PENDING = {"sefa.ipynb", "stylegan.ipynb"}
 FIGURE_CELL = re.compile(r"plt\.show\(\)|image_grid\(")
 
 
@@ -154,3 +154,59 @@ def test_marker_colours_match_the_words(nb):
         if c["cell_type"] == "code" and "means=" in _source(c) and re.search(r"\bcross(es)?\b", words):
             wrong.append(i)
     assert not wrong, f"{nb.name}: cells {wrong} draw open red rings for the means but describe them otherwise"
+
+
+# The StyleGAN and SeFa chapters, rewritten in another branch, get their objectives, exercises
+# and summary with the rewrite (strict: remove the name when it passes).
+CONVENTIONS_PENDING = {"stylegan.ipynb", "sefa.ipynb"}
+EXERCISE = re.compile(r"^\*\*Exercise (\d+)\.(\d+):", re.M)
+
+
+def _chapter_numbers() -> dict[str, int]:
+    """Each chapter's number in the sidebar: its place among the numbered chapters of _toc.yml."""
+    files = re.findall(r"^\s*- file: book/(\w+)\s*$", (ROOT / "_toc.yml").read_text(encoding="utf-8"), re.M)
+    numbered = [f for f in files if (BOOK / f"{f}.ipynb").exists()]
+    return {f"{name}.ipynb": i for i, name in enumerate(numbered, start=1)}
+
+
+@pytest.mark.parametrize(
+    "nb",
+    [
+        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="rewritten in another branch"))
+        if p.name in CONVENTIONS_PENDING
+        else p
+        for p in NOTEBOOKS
+    ],
+    ids=lambda p: p.name,
+)
+def test_chapter_has_objectives_exercises_and_summary(nb):
+    """Learning objectives at the top; at least two exercises, numbered as the chapter, each
+    followed by a hidden solution cell that asserts its expected outcome; a summary at the end."""
+    cells = _cells(nb)
+    number = _chapter_numbers().get(nb.name)
+    assert number, f"{nb.name} is not a chapter of _toc.yml"
+    problems = []
+    if not any(":::{admonition} In this chapter you will" in _source(c) for c in cells[:3]):
+        problems.append("no 'In this chapter you will' admonition in its first cells")
+    exercises = [
+        (i, m) for i, c in enumerate(cells) if c["cell_type"] == "markdown" for m in EXERCISE.finditer(_source(c))
+    ]
+    if len(exercises) < 2:
+        problems.append(f"{len(exercises)} exercises, at least 2 expected")
+    for i, m in exercises:
+        if int(m.group(1)) != number:
+            problems.append(f"cell {i}: Exercise {m.group(1)}.{m.group(2)} in chapter {number}")
+        if "*Expected outcome:*" not in _source(cells[i]):
+            problems.append(f"cell {i}: the exercise states no expected outcome")
+        solution = cells[i + 1] if i + 1 < len(cells) else {}
+        meta = solution.get("metadata", {})
+        if not (
+            solution.get("cell_type") == "code"
+            and "assert " in _source(solution)
+            and "hide-input" in meta.get("tags", [])
+            and meta.get("jupyter", {}).get("source_hidden")
+        ):
+            problems.append(f"cell {i}: not followed by a hidden solution cell that asserts the outcome")
+    if not any(_source(c).startswith("## Summary") for c in cells):
+        problems.append("no '## Summary' section")
+    assert not problems, f"{nb.name}: " + "; ".join(problems)

@@ -2,6 +2,7 @@ import base64
 import io
 import re
 
+import ipywidgets as w
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -25,6 +26,24 @@ def test_slider_html_has_every_frame_and_a_range_input_per_parameter():
     assert len(frames) == 6 and len(set(frames)) == 4  # (a+b) takes 4 distinct values
     assert all(base64.b64decode(f)[:8] == b"\x89PNG\r\n\x1a\n" for f in frames)
     assert "http" not in html  # nothing loads from elsewhere
+
+
+def test_slider_shows_its_label_its_value_and_both_ends():
+    s = widgets.slider(
+        lambda a: np.full((2, 2), a / 4), a=[-1.5, 0, 2.5, 4], labels={"a": "α (step)"}, initial={"a": 0}
+    )
+    html = s.to_html()
+    assert "α (step): <output>0</output>" in html
+    ends = re.findall(r'<span class="gencore-slider-end"[^>]*>([^<]*)</span>', html)
+    assert ends == ["-1.5", "4"]
+    view = s.widget()
+    texts = [c.value for c in view.children if isinstance(c, w.HTML)]
+    assert "α (step): <b>0</b>" in texts
+    (row,) = [c for c in view.children if isinstance(c, w.HBox)]
+    first, track, last = row.children
+    assert (first.value, last.value) == ("-1.5", "4") and track.tooltip == "α (step)" and not track.readout
+    track.value = 3  # moving the slider updates the value shown and the picture
+    assert "α (step): <b>4</b>" in [c.value for c in view.children if isinstance(c, w.HTML)]
 
 
 def test_mimebundle_carries_html_and_widget_view():
@@ -144,3 +163,20 @@ def test_scatter_means_are_rings_under_the_points_so_the_samples_stay_visible():
     assert np.allclose(rings.get_edgecolor()[0][:3], matplotlib.colors.to_rgb("tab:red"))
     assert rings.get_zorder() < points.get_zorder()  # drawn under the samples
     plt.close(ax.figure)
+
+
+def test_block_diagram_draws_a_box_per_block_and_an_arrow_per_pair():
+    fig, ax = plt.subplots()
+    viz.block_diagram(
+        {"x": ("input", 0.1, 0.5, "white"), "f": ("$f$", 0.5, 0.5), "y": ("output", 0.9, 0.5), "l": ("loss", 0.5, 0.1)},
+        [("x", "f"), ("f", "y", "maps"), ("f", "l")],
+        ax=ax,
+    )
+    boxes = [t for t in ax.texts if t.get_bbox_patch() is not None]
+    assert sorted(t.get_text() for t in boxes) == ["$f$", "input", "loss", "output"]
+    arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+    assert len(arrows) == 3 and "maps" in [t.get_text() for t in ax.texts]
+    fig.canvas.draw()  # the arrows resolve their ends against the drawn boxes
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"arrows name blocks that do not exist: \['z'\]"):
+        viz.block_diagram({"x": ("input", 0.1, 0.5)}, [("x", "z")])
