@@ -7,7 +7,8 @@ import time
 
 import torch
 
-from gencore import pretrained, sefa
+import gencore
+from gencore import data, pretrained, recipes, sefa
 from gencore.bench.registry import benchmark
 from gencore.recipes import stylegan_shapes
 
@@ -28,6 +29,46 @@ def stylegan_quality() -> dict:
         "fd_floor": round(stylegan_shapes.fd_floor(), 3),
         "samples_per_s": round(1000 / (time.perf_counter() - t0), 1),
     }
+
+
+@benchmark("stylegan-vs-dcgan")
+def stylegan_vs_dcgan(cpu_minutes: float = 10.0, seed: int = 0) -> dict:
+    """StyleGAN and a plain DCGAN trained side by side in one run, on one thread each, for the same
+    CPU budget on the same stream of fresh shapes: images per CPU-second, the learning curve (FD of
+    1,000 samples against training CPU-minutes) and what the shape judge reads in 2,000 samples at
+    the end (:func:`gencore.recipes.stylegan_shapes.shape_report`; real shapes give the ceiling)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    out: dict = {"cpu_minutes": cpu_minutes, "seed": seed}
+    try:
+        for name, every in (("stylegan-shapes", 250), ("dcgan-shapes", 1000)):
+            run = recipes.train_recipe(
+                name, progress=False, steps=10**9, cpu_minutes=cpu_minutes, eval_every=every, seed=seed
+            )
+            curve = run.history.evals
+            minutes = curve["cpu_minutes"][-1][1]
+            g = run.parts["generator"]
+            with gencore.eval_mode(g), torch.no_grad():
+                report = stylegan_shapes.shape_report(g.sample(stylegan_shapes.FD_SAMPLES, seed=0).cpu())
+            out[name] = {
+                "steps": run.history.completed_steps,
+                "images_per_cpu_s": round(
+                    run.history.completed_steps * run.config["train"]["batch_size"] / (60 * minutes), 1
+                ),
+                "curve_cpu_min_fd": [
+                    [round(m, 2), round(f, 1)] for (_, m), (_, f) in zip(curve["cpu_minutes"], curve["fd"])
+                ],
+                "judge": {k: round(v, 3) for k, v in report.items()},
+            }
+        out["real"] = {
+            k: round(v, 3)
+            for k, v in stylegan_shapes.shape_report(
+                data.load("shapes", n=stylegan_shapes.FD_SAMPLES, seed=stylegan_shapes.TRAIN_SEED).x
+            ).items()
+        }
+    finally:
+        torch.set_num_threads(threads)
+    return out
 
 
 @benchmark("sefa")
