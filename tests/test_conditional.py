@@ -54,6 +54,19 @@ def test_printed_digits_default_stream_unchanged_by_font_argument():
         render(digits, torch.Generator(), torch.full((3,), 4))
 
 
+def test_factors_render_the_same_images_and_are_returned_by_printed_fonts():
+    from gencore.data.printed_digits import draw_factors, render, render_factors
+
+    digits = torch.arange(10)
+    x, font = render(digits, torch.Generator().manual_seed(3))
+    factors = draw_factors(10, torch.Generator().manual_seed(3))
+    assert torch.equal(render_factors(digits, factors), x) and torch.equal(factors["font"], font)
+    d = data.load("printed-fonts", split="heldout", n_per_class=1, fonts=(1, 2))
+    again = render_factors(d.info["digit"], {k: d.info[k] for k in ("font", "weight", "height", "rotation", "shift")})
+    assert torch.equal(again, d.x)
+    assert float(d.info["height"].min()) >= 16 and float(d.info["shift"].abs().max()) <= 2
+
+
 def test_networks_shapes_and_build():
     g = models.build("conditional-generator", {"classes": 6, "latent_dim": 4, "width": 4})
     e = models.build("conditional-encoder", {"classes": 6, "latent_dim": 4, "width": 4})

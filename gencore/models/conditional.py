@@ -8,8 +8,9 @@ One generator serves the three models so that they differ only in how it is trai
   the same network (``G.logits``);
 - :class:`ConditionalEncoder` q(z | x, c) = N(μ, diag σ²) of the CVAE and CVAE-GAN;
 - :class:`FeatureDiscriminator` D(x) or D(x, c): strided convolutions to a feature vector
-  f_D(x) (its last hidden layer, which CVAE-GAN's generator matches), then a logit;
-  with ``classes > 0`` the class enters after the features (the CGAN's D);
+  f_D(x) (its last hidden layer, which CVAE-GAN's generator matches), then a logit
+  w·f_D(x) + b; with ``classes > 0`` (the CGAN's D) the class adds e_c·f_D(x), the inner
+  product of a learned embedding of c with the features (Miyato & Koyama's projection);
 - :class:`Recognizer`: a classifier of the fine classes with ``features`` and ``head``
   (the CVAE-GAN's C, and the separately trained judge of every generator).
 
@@ -119,13 +120,13 @@ class ConditionalEncoder(nn.Module):
 class FeatureDiscriminator(nn.Module):
     """D: images (N, 1, 28, 28) [and labels (N,) when ``classes > 0``] -> logits (N,); ``features`` is f_D(x)."""
 
-    def __init__(self, classes: int = 0, width: int = 32, feature_dim: int = 128, embed: int = 32):
+    def __init__(self, classes: int = 0, width: int = 32, feature_dim: int = 128):
         super().__init__()
         self.classes = classes
         self.body = _conv_features(width, feature_dim)
-        if classes:
-            self.embed = nn.Embedding(classes, embed)
-            self.head = nn.Sequential(nn.Linear(feature_dim + embed, feature_dim), nn.LeakyReLU(0.2))
+        if classes:  # projection: the class's embedding is dotted with the features
+            self.embed = nn.Embedding(classes, feature_dim)
+            nn.init.normal_(self.embed.weight, 0.0, 0.02)
         self.score = nn.Linear(feature_dim, 1)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -139,8 +140,8 @@ class FeatureDiscriminator(nn.Module):
             if c is None:
                 raise ValueError("this discriminator is conditional: pass the class labels c (N,)")
             _check_labels(c, len(x), self.classes, "FeatureDiscriminator")
-            f = self.head(torch.cat([f, self.embed(c)], 1))
-        elif c is not None:
+            return self.score(f).squeeze(1) + (self.embed(c) * f).sum(1)
+        if c is not None:
             raise ValueError("this discriminator is unconditional (classes=0): call it on images alone")
         return self.score(f).squeeze(1)
 
