@@ -84,6 +84,12 @@ def test_networks_shapes_and_build():
     assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize("arch", ["conditional-generator", "conditional-encoder", "recognizer"])
+def test_networks_refuse_a_class_count_below_one(arch):
+    with pytest.raises(ValueError, match="classes = the number of classes"):
+        models.build(arch, {"classes": 0})
+
+
 def test_networks_refuse_bad_labels_and_images():
     g = ConditionalGenerator(classes=3, latent_dim=2, width=2)
     with pytest.raises(ValueError, match="integer class labels in 0..2"):

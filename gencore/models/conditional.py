@@ -37,6 +37,11 @@ def _check_labels(c: torch.Tensor, n: int, classes: int, who: str) -> None:
         raise ValueError(f"{who} expects integer class labels in 0..{classes - 1}")
 
 
+def _check_classes(classes, who: str, least: int = 1) -> None:
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < least:
+        raise ValueError(f"{who} needs classes = the number of classes, an integer >= {least}, got {classes!r}")
+
+
 def balanced_labels(n: int, classes: int) -> torch.Tensor:
     """``n`` labels ``0, 1, ..., classes-1, 0, 1, ...``: every class equally often (up to one)."""
     return torch.arange(n) % classes
@@ -47,6 +52,7 @@ class ConditionalGenerator(nn.Module):
 
     def __init__(self, classes: int, latent_dim: int = 32, width: int = 32, embed: int = 32):
         super().__init__()
+        _check_classes(classes, "ConditionalGenerator")
         self.classes, self.latent_dim, self.width = classes, latent_dim, width
         self.embed = nn.Embedding(classes, embed)
         self.project = nn.Sequential(
@@ -105,6 +111,7 @@ class ConditionalEncoder(nn.Module):
 
     def __init__(self, classes: int, latent_dim: int = 32, width: int = 32, embed: int = 32, hidden: int = 128):
         super().__init__()
+        _check_classes(classes, "ConditionalEncoder")
         self.classes, self.latent_dim = classes, latent_dim
         self.body = _conv_features(width, hidden)
         self.embed = nn.Embedding(classes, embed)
@@ -122,6 +129,7 @@ class FeatureDiscriminator(nn.Module):
 
     def __init__(self, classes: int = 0, width: int = 32, feature_dim: int = 128):
         super().__init__()
+        _check_classes(classes, "FeatureDiscriminator (0: unconditional)", least=0)
         self.classes = classes
         self.body = _conv_features(width, feature_dim)
         if classes:  # projection: the class's embedding is dotted with the features
@@ -156,6 +164,7 @@ class Recognizer(nn.Module):
 
     def __init__(self, classes: int, width: int = 32, feature_dim: int = 128, dropout: float = 0.0):
         super().__init__()
+        _check_classes(classes, "Recognizer")
         self.classes, self.feature_dim = classes, feature_dim
         self.body = nn.Sequential(
             nn.Conv2d(1, width, 3, padding=1),
