@@ -16,7 +16,7 @@ from collections.abc import Callable
 from gencore.data.base import Data
 from gencore.data.idx import load_mnist_idx, read_idx, write_idx
 from gencore.data.images import binarize, load_digits, load_mnist5k, load_mnist5k_binary
-from gencore.data.printed_digits import load_printed_digits
+from gencore.data.printed_digits import load_printed_digits, load_printed_fonts
 from gencore.data.shapes import load_shapes
 from gencore.data.toy2d import MIXTURES, load_toy2d, mixture, mixture_stream, toy2d
 
@@ -38,6 +38,7 @@ _REGISTRY: dict[str, Callable[..., Data]] = {
     "mnist5k-binary": load_mnist5k_binary,
     "digits": load_digits,
     "printed-digits": load_printed_digits,
+    "printed-fonts": load_printed_fonts,
     "mnist-idx": load_mnist_idx,
     "ring8": functools.partial(load_toy2d, "ring8"),
     "grid25": functools.partial(load_toy2d, "grid25"),

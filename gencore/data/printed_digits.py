@@ -81,32 +81,63 @@ def glyph_bank() -> torch.Tensor:
     return torch.stack(weights, 1).reshape(len(FONTS), 10, len(STROKE_KERNELS), BANK_SIDE, BANK_SIDE)
 
 
-def render(digits: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Printed images of ``digits`` (N,): ``(N, 1, 28, 28)`` in ``[-1, 1]`` and the font index of each.
+def draw_factors(n: int, generator: torch.Generator, font: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """The random factors of ``n`` printed images, as :func:`render` draws them.
 
-    Font and stroke weight are uniform; the height is uniform in :data:`HEIGHT`
-    pixels, the rotation in ±ROTATION degrees, the shift in ±SHIFT pixels.
+    ``font`` (n,) index into :data:`FONTS` (uniform unless given), ``weight`` (n,) index
+    into :data:`STROKE_KERNELS` (uniform), ``height`` (n,) in pixels (uniform in
+    :data:`HEIGHT`), ``rotation`` (n,) in radians (uniform in ±ROTATION degrees), ``shift``
+    (n, 2) in pixels (x, y; uniform in ±SHIFT).
     """
+    if font is None:
+        font = torch.randint(len(FONTS), (n,), generator=generator)
+    elif len(font) != n or (n and (int(font.min()) < 0 or int(font.max()) >= len(FONTS))):
+        raise ValueError(f"font must hold one index in 0..{len(FONTS) - 1} per digit ({n}), got {tuple(font.shape)}")
+    weight = torch.randint(len(STROKE_KERNELS), (n,), generator=generator)
+    u = torch.rand(n, 4, generator=generator)
+    return {
+        "font": font,
+        "weight": weight,
+        "height": HEIGHT[0] + (HEIGHT[1] - HEIGHT[0]) * u[:, 0],
+        "rotation": math.radians(ROTATION) * (2 * u[:, 1] - 1),
+        "shift": SHIFT * (2 * u[:, 2:] - 1),
+    }
+
+
+def render_factors(digits: torch.Tensor, factors: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Images ``(N, 1, 28, 28)`` in ``[-1, 1]`` of ``digits`` (N,) drawn with the given :func:`draw_factors`."""
     n = len(digits)
     if n and (int(digits.min()) < 0 or int(digits.max()) > 9):
         raise ValueError(f"digits must lie in 0..9, got values from {int(digits.min())} to {int(digits.max())}")
-    bank = glyph_bank()
-    font = torch.randint(len(FONTS), (n,), generator=generator)
-    weight = torch.randint(len(STROKE_KERNELS), (n,), generator=generator)
-    u = torch.rand(n, 4, generator=generator)
-    height = HEIGHT[0] + (HEIGHT[1] - HEIGHT[0]) * u[:, 0]
-    angle = math.radians(ROTATION) * (2 * u[:, 1] - 1)
-    shift = SHIFT * (2 * u[:, 2:] - 1) * 2 / 28  # in the [-1, 1] coordinates of the output
+    height, angle = factors["height"], factors["rotation"]
+    shift = factors["shift"] * 2 / 28  # in the [-1, 1] coordinates of the output
     # affine_grid maps output coordinates to input ones: input = s R output + t
     s = (GLYPH_HEIGHT / BANK_SIDE) / (height / 28)
     cos, sin = torch.cos(angle) * s, torch.sin(angle) * s
     theta = torch.stack(
         [torch.stack([cos, -sin, -shift[:, 0] * s], 1), torch.stack([sin, cos, -shift[:, 1] * s], 1)], 1
     )
-    glyphs = bank[font, digits, weight][:, None]
+    glyphs = glyph_bank()[factors["font"], digits, factors["weight"]][:, None]
     grid = F.affine_grid(theta, [n, 1, 56, 56], align_corners=False)
     images = F.avg_pool2d(F.grid_sample(glyphs, grid, align_corners=False), 2)
-    return images.clamp(0, 1) * 2 - 1, font
+    return images.clamp(0, 1) * 2 - 1
+
+
+def render(
+    digits: torch.Tensor, generator: torch.Generator, font: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Printed images of ``digits`` (N,): ``(N, 1, 28, 28)`` in ``[-1, 1]`` and the font index of each.
+
+    Font (unless ``font`` (N,) gives each image's index into :data:`FONTS`) and
+    stroke weight are uniform; the height is uniform in :data:`HEIGHT`
+    pixels, the rotation in ±ROTATION degrees, the shift in ±SHIFT pixels
+    (:func:`draw_factors`, then :func:`render_factors`).
+    """
+    n = len(digits)
+    if n and (int(digits.min()) < 0 or int(digits.max()) > 9):
+        raise ValueError(f"digits must lie in 0..9, got values from {int(digits.min())} to {int(digits.max())}")
+    factors = draw_factors(n, generator, font)
+    return render_factors(digits, factors), factors["font"]
 
 
 def _seed(seed: int, split: str) -> torch.Generator:
@@ -137,3 +168,37 @@ def load_printed_digits(split: str = "train", n: int | None = None, seed: int = 
     y = (torch.arange(n) % 10)[torch.randperm(n, generator=g)]
     x, font = render(y, g)
     return Data("printed-digits", split, x, y, {"fonts": FONTS, "font": font})
+
+
+#: sizes of the splits of ``printed-fonts`` per class (digit, font)
+FONT_CLASS_SIZES = {"train": 100, "heldout": 25}
+
+
+def load_printed_fonts(
+    split: str = "train", n_per_class: int | None = None, seed: int = 0, fonts: tuple[int, ...] | None = None
+) -> Data:
+    """Printed digits whose class is (digit, font): ``y = digit · F + j`` for font ``fonts[j]``, F = len(fonts).
+
+    The fine-grained task of ``book/conditional.ipynb``: ``fonts`` (indices into
+    :data:`FONTS`, default all 16) gives ``10 · F`` classes, each with ``n_per_class``
+    images (default :data:`FONT_CLASS_SIZES`: 100 train, 25 held out), in random
+    order. ``info["digit"]`` and ``info["font"]`` (the index into :data:`FONTS`) hold
+    each image's class factors, ``info["fonts"]`` the names of the fonts used, and
+    ``weight``, ``height``, ``rotation``, ``shift`` its other factors (:func:`draw_factors`).
+    """
+    if split not in ("train", "heldout"):
+        raise ValueError(f"unknown split {split!r} for 'printed-fonts'; use 'train' or 'heldout'")
+    fonts = tuple(range(len(FONTS))) if fonts is None else tuple(int(f) for f in fonts)
+    if not fonts or len(set(fonts)) != len(fonts) or min(fonts) < 0 or max(fonts) >= len(FONTS):
+        raise ValueError(f"fonts must be distinct indices in 0..{len(FONTS) - 1}, got {fonts!r}")
+    n_per_class = FONT_CLASS_SIZES[split] if n_per_class is None else n_per_class
+    if isinstance(n_per_class, bool) or not isinstance(n_per_class, int) or n_per_class <= 0:
+        raise ValueError(f"n_per_class must be a positive integer, got {n_per_class!r}")
+    g = _seed(seed, split)
+    k = 10 * len(fonts)
+    y = (torch.arange(k * n_per_class) % k)[torch.randperm(k * n_per_class, generator=g)]
+    digit, font = y // len(fonts), torch.tensor(fonts)[y % len(fonts)]
+    factors = draw_factors(len(y), g, font)
+    x = render_factors(digit, factors)
+    info = {"fonts": tuple(FONTS[f] for f in fonts), "digit": digit, **factors}
+    return Data("printed-fonts", split, x, y, info)

@@ -15,6 +15,12 @@ from dataclasses import fields
 from torch import nn
 
 from gencore.models.classifier import MNISTClassifier
+from gencore.models.conditional import (
+    ConditionalEncoder,
+    ConditionalGenerator,
+    FeatureDiscriminator,
+    Recognizer,
+)
 from gencore.models.cyclegan import PatchDiscriminator, ResnetGenerator, TranslationSnapshots
 from gencore.models.dcgan import Critic, DCGANConfig, Discriminator, Discriminator32, Generator, Generator32
 from gencore.models.linear_gaussian import LinearGaussian
@@ -59,13 +65,17 @@ ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {
     "factor-regressor": lambda c: FactorRegressor(**c),
     "stylegan-generator": lambda c: StyleGenerator(_dataclass_config(StyleGANConfig, c)),
     "stylegan-discriminator": lambda c: StyleDiscriminator(_dataclass_config(StyleGANConfig, c)),
+    "conditional-generator": lambda c: ConditionalGenerator(**c),
+    "conditional-encoder": lambda c: ConditionalEncoder(**c),
+    "feature-discriminator": lambda c: FeatureDiscriminator(**c),
+    "recognizer": lambda c: Recognizer(**c),
 }
 
 
 #: settings that are sizes: at least 1 (other integer settings, such as counts of extra blocks, may be 0)
 SIZES = frozenset(
     "width latent_dim z_dim w_dim hidden channels image_channels image_shape in_dim out_dim data_dim "
-    "snapshots panel pack mapping_layers mbstd_group d_channels".split()
+    "snapshots panel pack mapping_layers mbstd_group d_channels embed feature_dim".split()
 )
 
 

@@ -5,7 +5,8 @@
 - :mod:`~gencore.recipes.mnist_gans`: ``dcgan-mnist``, ``wgan-gp-mnist``;
 - :mod:`~gencore.recipes.cyclegan_digits`: ``digit-classifier``, ``cyclegan-digits`` and its ablations;
 - :mod:`~gencore.recipes.shapes_regressor`: ``shapes-regressor``;
-- :mod:`~gencore.recipes.stylegan_shapes`: ``stylegan-shapes``.
+- :mod:`~gencore.recipes.stylegan_shapes`: ``stylegan-shapes``;
+- :mod:`~gencore.recipes.conditional_fonts`: ``font-recognizer``, ``cvae-fonts``, ``cgan-fonts``, ``cvae-gan-fonts``.
 
 A new family adds a module that calls :func:`register` and one import line below.
 ``train_recipe(name, **overrides)`` trains a variant in one call. A family's own measurements
@@ -14,6 +15,7 @@ nothing of a family is re-exported here.
 """
 
 from gencore.recipes import (  # noqa: F401  (they register)
+    conditional_fonts,
     cyclegan_digits,
     mnist_classifier,
     mnist_gans,

@@ -8,7 +8,9 @@ average), :class:`LinearDecay`, :class:`ImagePool`.
 
 A model family's own phases and losses are a module of the family's name, imported from there
 and not re-exported here: ``gencore.train.cyclegan`` (:func:`cyclegan_phases`, ``cycle_loss``,
-``identity_loss``), ``gencore.train.stylegan`` (:func:`stylegan_phases`, ``lazy_adam``, ``mix_styles``).
+``identity_loss``), ``gencore.train.stylegan`` (:func:`stylegan_phases`, ``lazy_adam``, ``mix_styles``),
+``gencore.train.conditional`` (:func:`cgan_phases`, :func:`cvae_phase`, :func:`cvae_gan_phases`,
+``feature_centre_loss``, ``classwise_centre_loss``).
 """
 
 from gencore.train.hooks import EMA, ImagePool, LinearDecay, ema_copy
