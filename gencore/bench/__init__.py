@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 # Modules that register benchmarks when imported, one per topic.
-from gencore.bench import cpu_budget, cyclegan, g_step, image_models, mode_collapse, ot, stylegan  # noqa: F401
+from gencore.bench import blur, cpu_budget, cyclegan, g_step, image_models, mode_collapse, ot, stylegan  # noqa: F401
 from gencore.bench.registry import BENCHMARKS, benchmark, machine
 
 __all__ = ["BENCHMARKS", "benchmark", "machine", "chapters", "time_chapter", "main", "CHAPTER_LIMIT_S"]
