@@ -121,3 +121,13 @@ def test_recipe_trains_every_model_and_samples():
         assert s.shape == (5, 1, 28, 28) and torch.equal(s, blur_mnist.sample(run.parts, m, 5, seed=1))
     with pytest.raises(ValueError, match="unknown model"):
         blur_mnist.sample(run.parts, "gan", 5)
+
+
+def test_the_ordering_benchmark_runs_on_a_tiny_recipe():
+    from gencore.bench import blur
+
+    tiny = {"steps": 2, "gan_steps": 2, "hidden": [16], "gan_hidden": 8}
+    out = blur.blur_ordering(seeds=[0], overrides=tiny)
+    row = out["runs"]["0"]
+    assert set(row["fid"]) == {"ae", "vae", "vae_weak", "wae", "aegan"} and row["equal_cpu"]["steps"] >= 1
+    assert isinstance(out["ordered_all"], bool) and isinstance(out["ordered_all_equal_cpu"], bool)
