@@ -21,6 +21,15 @@ attribute correlated with the class (1s have little ink, 0s a lot) does not
 pull the class into the direction.
 
 In the book these are Eqs. (dc-inpaint) and (dc-direction) of ``book/dcgan.ipynb``.
+
+Why a VAE blurs (``book/vae_blur.ipynb``). With posteriors q(z|x_j) = N(μ_j, diag σ_j²) of N
+training images, the decoder that minimizes E_j E_{z~q(z|x_j)} ‖x_j − D(z)‖² is the
+posterior-weighted average of the images,
+
+    D*(z) = Σ_j r_j(z) x_j,   r_j(z) = q(z|x_j) / Σ_i q(z|x_i)                    Eq. (blur-dstar)
+
+so where posteriors overlap (r spread over many j) the best decoder under MSE averages images.
+Codes are fitted to images as the talk does for its interpolation: ẑ = argmin_z ‖x − Dec(z)‖².
 """
 
 from __future__ import annotations
@@ -154,3 +163,45 @@ def inpaint(
             generated = fake[best]
             completed = mask * image + (1 - mask) * generated
     return {"z": z[best].detach(), "generated": generated, "completed": completed, "contextual": contextual}
+
+
+def posterior_responsibilities(z: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """Eq. (blur-dstar)'s r_j(z): ``(M, N)`` weights, rows summing to 1, for codes ``z`` (M, d) and the
+    diagonal Gaussian posteriors N(μ_j, diag σ_j²) of N images (``mu``, ``sigma``: (N, d), σ > 0)."""
+    if z.ndim != 2 or mu.shape != sigma.shape or mu.ndim != 2 or z.shape[1] != mu.shape[1]:
+        raise ValueError(
+            f"expected z (M, d) and mu, sigma (N, d) of one d, got {tuple(z.shape)}, {tuple(mu.shape)}, "
+            f"{tuple(sigma.shape)}"
+        )
+    if not bool((sigma > 0).all()):
+        raise ValueError("sigma must be positive: a posterior with σ = 0 has no density")
+    z, mu, sigma = z.double(), mu.double(), sigma.double()
+    # log N(z_m; μ_j, σ_j²), summed over the d coordinates: (M, N)
+    log_q = -0.5 * (((z[:, None, :] - mu[None]) / sigma[None]) ** 2).sum(-1) - sigma.log().sum(-1)[None]
+    return torch.softmax(log_q, dim=1)
+
+
+def mse_optimal_decoder(z: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    """Eq. (blur-dstar): D*(z) = Σ_j r_j(z) x_j for ``images`` (N, C, H, W) with posteriors ``mu``, ``sigma``."""
+    if images.shape[0] != mu.shape[0]:
+        raise ValueError(f"need one image per posterior, got {images.shape[0]} images and {mu.shape[0]} posteriors")
+    r = posterior_responsibilities(z, mu, sigma).to(images.dtype)
+    return (r @ images.flatten(1)).view(-1, *images.shape[1:])
+
+
+def fit_codes(
+    decode, targets: torch.Tensor, latent_dim: int, *, steps: int = 300, lr: float = 0.05, seed: int = 0
+) -> torch.Tensor:
+    """Codes ẑ (N, latent_dim) with ``decode(ẑ)`` close to ``targets`` (N, C, H, W): Adam on ‖x − decode(z)‖²
+    from z ~ N(0, I) (seeded), as the talk fits z₁, z₂ before interpolating. Only z receives gradients."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(targets.shape[0], latent_dim, generator=gen).to(targets.device).requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=lr)
+    for _ in range(steps):
+        loss = (decode(z) - targets).pow(2).flatten(1).sum(1).sum()
+        (grad,) = torch.autograd.grad(loss, z)  # the decoder's weights get no .grad
+        z.grad = grad
+        opt.step()
+    return z.detach()

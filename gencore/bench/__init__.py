@@ -17,6 +17,7 @@ from pathlib import Path
 
 # Modules that register benchmarks when imported, one per topic.
 from gencore.bench import (  # noqa: F401
+    blur,
     conditional,
     cpu_budget,
     cyclegan,

@@ -6,7 +6,7 @@
 - :mod:`~gencore.metrics.images`: in the features of a network (``features``; ``fid``,
   ``image_precision_recall``, ``path_lengths`` take the extractor), with the shipped
   domain classifier's probabilities (``inception_score``, ``class_histogram``...) and
-  ``laplacian_sharpness``;
+  ``laplacian_sharpness``, ``high_frequency_share``;
 - :mod:`~gencore.metrics.translation`: of an unpaired translation (``label_preservation``,
   ``cycle_error``, ``confusion``) and of a classifier (``predict``, ``accuracy``);
 - :mod:`~gencore.metrics.judges`: held-out pixel k-NN judges of a translation between
@@ -24,6 +24,7 @@ from gencore.metrics.images import (
     fid,
     fid_infinity,
     fid_versus_n,
+    high_frequency_share,
     image_precision_recall,
     inception_score,
     kl_from_uniform,
@@ -44,6 +45,7 @@ __all__ = [
     "frechet_distance",
     "kernel_distance",
     "critic_gap",
+    "high_frequency_share",
     "laplacian_sharpness",
     "classifier_outputs",
     "features",

@@ -15,6 +15,12 @@ Sharpness of images (``book/vae.ipynb``, the blur of a VAE), the mean absolute d
 Laplacian of the intensities u = (x + 1)/2 in [0, 1]:
 
     S(x) = mean_{i,j} |u_{i-1,j} + u_{i+1,j} + u_{i,j-1} + u_{i,j+1} − 4 u_{i,j}|
+
+and (``book/vae_blur.ipynb``) the share of an image's energy at high spatial frequencies, with
+û(f) the 2-D discrete Fourier transform of u minus its mean and |f| the radial frequency in cycles
+per pixel (Nyquist: 0.5):
+
+    HF(x) = Σ_{|f| > f_c} |û(f)|² / Σ_f |û(f)|²                                   Eq. (blur-hf)
 """
 
 from __future__ import annotations
@@ -50,6 +56,29 @@ def laplacian_sharpness(images: torch.Tensor) -> torch.Tensor:
     u = ((x + 1) / 2).flatten(0, 1).unsqueeze(1)  # (N·C, 1, H, W)
     lap = torch.nn.functional.conv2d(u, kernel.view(1, 1, 3, 3))
     return lap.abs().mean(dim=(1, 2, 3)).view(x.shape[0], x.shape[1]).mean(1)
+
+
+def high_frequency_share(images: torch.Tensor, cutoff: float = 0.25) -> torch.Tensor:
+    """Eq. (blur-hf): per-image share of the energy above ``cutoff`` cycles/pixel, ``(N, C, H, W)`` -> ``(N,)``.
+
+    ``images`` in [-1, 1]; channels are pooled. Blurring (a low-pass filter) lowers the share; white
+    noise has a flat spectrum, so its share is the fraction of non-zero frequencies above the cutoff.
+    A constant image has no energy to share: it scores 0.
+    """
+    x = torch.as_tensor(images).detach().double()
+    if x.ndim != 4 or x.shape[0] == 0:
+        raise ValueError(f"expected images of shape (N, C, H, W) with N >= 1, got {tuple(x.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("images hold NaN or infinite values")
+    if not (isinstance(cutoff, (int, float)) and not isinstance(cutoff, bool) and 0 <= cutoff < 0.5 * math.sqrt(2)):
+        raise ValueError(f"cutoff must be a frequency in cycles/pixel from 0 to below √2/2 ≈ 0.707, got {cutoff!r}")
+    u = (x + 1) / 2
+    u = u - u.mean(dim=(2, 3), keepdim=True)  # the mean (f = 0) carries no sharpness
+    power = torch.fft.fft2(u).abs().pow(2).sum(1)  # (N, H, W), channels pooled
+    fy, fx = torch.fft.fftfreq(x.shape[2], dtype=x.dtype), torch.fft.fftfreq(x.shape[3], dtype=x.dtype)
+    high = (fy[:, None] ** 2 + fx[None, :] ** 2).sqrt() > cutoff
+    total = power.sum(dim=(1, 2))
+    return torch.where(total > 0, (power * high).sum(dim=(1, 2)) / total.clamp_min(1e-300), 0.0).float()
 
 
 def features(extractor, images: torch.Tensor, batch_size: int = 500) -> np.ndarray:

@@ -14,6 +14,7 @@ from dataclasses import fields
 
 from torch import nn
 
+from gencore.models.autoencoder import Autoencoder
 from gencore.models.classifier import MNISTClassifier
 from gencore.models.conditional import (
     ConditionalEncoder,
@@ -29,7 +30,7 @@ from gencore.models.stylegan import StyleDiscriminator, StyleGANConfig, StyleGen
 from gencore.models.toy import MinibatchStdDiscriminator, MLPDiscriminator, MLPGenerator
 from gencore.models.vae import VAE, VAEConfig
 
-__all__ = ["VAE", "LinearGaussian", "MLPGenerator", "MLPDiscriminator", "build", "ARCHITECTURES"]
+__all__ = ["VAE", "Autoencoder", "LinearGaussian", "MLPGenerator", "MLPDiscriminator", "build", "ARCHITECTURES"]
 
 
 def _dataclass_config(cls, config: dict):
@@ -50,6 +51,7 @@ def _critic(config: dict) -> Critic:
 #: architecture name -> function building the module from its config dict
 ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {
     "vae": lambda c: VAE(_dataclass_config(VAEConfig, c)),
+    "autoencoder": lambda c: Autoencoder(**c),
     "mnist-classifier": lambda c: MNISTClassifier(**c),
     "dcgan-generator": lambda c: Generator(_dataclass_config(DCGANConfig, c)),
     "dcgan-discriminator": lambda c: Discriminator(_dataclass_config(DCGANConfig, c)),

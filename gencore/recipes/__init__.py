@@ -1,6 +1,7 @@
 """How each shipped model is built, trained and measured: one module per family.
 
 - :mod:`~gencore.recipes.vae_mnist`: ``vae-mnist``;
+- :mod:`~gencore.recipes.blur_mnist`: ``blur-mnist`` (AE, VAE, WAE-MMD, AEGAN);
 - :mod:`~gencore.recipes.mnist_classifier`: ``mnist-classifier``;
 - :mod:`~gencore.recipes.mnist_gans`: ``dcgan-mnist``, ``wgan-gp-mnist``;
 - :mod:`~gencore.recipes.cyclegan_digits`: ``digit-classifier``, ``cyclegan-digits`` and its ablations;
@@ -15,6 +16,7 @@ nothing of a family is re-exported here.
 """
 
 from gencore.recipes import (  # noqa: F401  (they register)
+    blur_mnist,
     conditional_fonts,
     cyclegan_digits,
     mnist_classifier,
