@@ -71,8 +71,8 @@ ALLOWED = {
     | {"13.3", "13.55", "13.2", "36,513", "16", "56", "63", "15", "2,048", "41", "0.995", "85", "4.2", "0.25"},
     "evaluation": COMMON
     | {"99", "1.1", "250", "15", "0.85", "0.95", "1.25", "12", "25", "1.3", "0.75", "16", "13", "7.5"},
-    "stylegan": COMMON | {"57,600", "16", "0.995", "0.289"},  # 0.289 = 1/√12, uniform factors
-    "sefa": COMMON | {"1.5", "25"},
+    "stylegan": COMMON | {"57,600", "16", "0.995", "0.289", "0.99", "0.92"},  # 0.289 = 1/√12, uniform factors
+    "sefa": COMMON | {"1.5", "25", "0.999"},
     "ot_geometry": COMMON | {"1.5", "85", "97", "25", "18"},
     "cyclegan": COMMON | {"26"},  # 26 × 26: a PatchGAN score's receptive field
     # 99.61: the talk's recognizer on real CASIA faces (the authors' number, quoted as theirs)
