@@ -265,3 +265,24 @@ def test_a_cpu_budget_ends_the_recipe_early_and_the_curve_counts_training_minute
     minutes = [m for _, m in run.history.evals["cpu_minutes"]]
     assert run.history.completed_steps < 10**6 and minutes == sorted(minutes) and minutes[-1] >= 0.02
     assert run.history.cpu_time_s > 0
+
+
+def test_copy_fit_trains_a_copy_as_a_regressor_and_leaves_the_generator_alone():
+    from gencore import stylegan_analysis as sg
+    from gencore.models.dcgan import DCGANConfig, Generator32
+
+    torch.manual_seed(0)
+    targets = (torch.rand(8, 3, 1, 1) * 2 - 1).expand(-1, -1, 32, 32).contiguous()  # flat colours
+    for g in (StyleGenerator(SMALL), Generator32(DCGANConfig(latent_dim=8, width=4, channels=3))):
+        before = [p.detach().clone() for p in g.parameters()]
+        out = sg.copy_fit(g, targets, steps=60, lr=0.01, every=20, batch_size=8)
+        assert out["steps"] == [20, 40, 60] and len(out["mse"]) == 3
+        assert out["copies"].shape == targets.shape
+        assert out["mse"][-1] < 0.8 * out["mse"][0]  # it learns to copy
+        assert all(torch.equal(a, b) for a, b in zip(before, g.parameters()))  # it trained a copy
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        sg.copy_fit(StyleGenerator(SMALL), torch.zeros(3, 32, 32), steps=1, lr=0.01)
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        sg.copy_fit(StyleGenerator(SMALL), targets, steps=0, lr=0.01)
+    with pytest.raises(ValueError, match="lr must be a positive number"):
+        sg.copy_fit(StyleGenerator(SMALL), targets, steps=1, lr=float("nan"))
