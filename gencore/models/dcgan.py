@@ -97,20 +97,7 @@ class Generator(nn.Module):
         :data:`gencore.models.sampling.CHUNK` images are drawn in chunks and
         returned on the CPU (see :mod:`gencore.models.sampling`).
         """
-        if self.training and check_count(n) == 1:
-            raise ValueError(
-                "a Generator in training mode normalizes each batch by the batch's own statistics (batch norm), "
-                "so it cannot generate a single image: call .eval() first, or sample n >= 2"
-            )
-        w = self.project[0].weight
-        return sample_in_chunks(
-            lambda k, gen: self(torch.randn(k, self.latent_dim, generator=gen).to(w.device)),
-            n,
-            (self.config.channels, 28, 28),
-            seed=seed,
-            device=w.device,
-            dtype=w.dtype,
-        )
+        return _sample(self, n, seed, 28)
 
 
 class Discriminator(nn.Module):
@@ -216,17 +203,7 @@ class Generator32(nn.Module):
     def sample(self, n: int, *, seed: int | None = None) -> torch.Tensor:
         """``n`` images (n, C, 32, 32) in [-1, 1], without gradients, in the current mode (see
         :meth:`Generator.sample`)."""
-        if self.training and check_count(n) == 1:
-            raise ValueError("a Generator32 in training mode cannot generate a single image: call .eval() first")
-        w = self.project[0].weight
-        return sample_in_chunks(
-            lambda k, gen: self(torch.randn(k, self.latent_dim, generator=gen).to(w.device)),
-            n,
-            (self.config.channels, 32, 32),
-            seed=seed,
-            device=w.device,
-            dtype=w.dtype,
-        )
+        return _sample(self, n, seed, 32)
 
 
 class Discriminator32(nn.Module):
@@ -256,3 +233,21 @@ class Discriminator32(nn.Module):
         if x.ndim != 4 or tuple(x.shape[1:]) != (self.config.channels, 32, 32):
             raise ValueError(f"expected images of shape (N, {self.config.channels}, 32, 32), got {tuple(x.shape)}")
         return self.net(x).squeeze(-1)
+
+
+def _sample(g: nn.Module, n: int, seed: int | None, size: int) -> torch.Tensor:
+    """``n`` images (n, C, size, size) of a batch-norm generator whose first layer is ``project[0]``."""
+    if g.training and check_count(n) == 1:
+        raise ValueError(
+            f"a {type(g).__name__} in training mode normalizes each batch by the batch's own statistics "
+            "(batch norm), so it cannot generate a single image: call .eval() first, or sample n >= 2"
+        )
+    w = g.project[0].weight
+    return sample_in_chunks(
+        lambda k, gen: g(torch.randn(k, g.latent_dim, generator=gen).to(w.device)),
+        n,
+        (g.config.channels, size, size),
+        seed=seed,
+        device=w.device,
+        dtype=w.dtype,
+    )
