@@ -74,3 +74,8 @@ def test_budget_option_on_the_command_line():
     assert parser().parse_args(["bench", "cpu-budget", "--budget", "30"]).budget == 30.0
     with pytest.raises(SystemExit):
         parser().parse_args(["bench", "cpu-budget", "--budget", "0"])
+
+
+def test_a_recipe_without_evaluation_during_training_runs_on_a_budget_too():
+    run, cpu_s = cpu_budget.train_for_budget("cvae-fonts", 0.3)
+    assert run.history.completed_steps >= 1 and cpu_s >= 0.3
