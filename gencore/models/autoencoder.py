@@ -1,4 +1,4 @@
-"""The deterministic autoencoder of ``book/vae_blur.ipynb`` (the plain AE, WAE-MMD and AEGAN's AE).
+"""The deterministic autoencoder of ``book/vae_blur.ipynb`` (the plain AE, WAE-MMD, WAE-GAN and AEGAN's AE).
 
 An encoder h = Enc(x) and a decoder x' = Dec(h), both MLPs, with no distribution
 over h: the code of an image is a point, not a Gaussian. The decoder's last layer

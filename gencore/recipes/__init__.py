@@ -1,7 +1,7 @@
 """How each shipped model is built, trained and measured: one module per family.
 
 - :mod:`~gencore.recipes.vae_mnist`: ``vae-mnist``;
-- :mod:`~gencore.recipes.blur_mnist`: ``blur-mnist`` (AE, VAE, WAE-MMD, AEGAN);
+- :mod:`~gencore.recipes.blur_mnist`: ``blur-mnist`` (AE, VAE, WAE-MMD, WAE-GAN, AEGAN);
 - :mod:`~gencore.recipes.mnist_classifier`: ``mnist-classifier``;
 - :mod:`~gencore.recipes.mnist_gans`: ``dcgan-mnist``, ``wgan-gp-mnist``;
 - :mod:`~gencore.recipes.cyclegan_digits`: ``digit-classifier``, ``cyclegan-digits`` and its ablations;

@@ -1,15 +1,18 @@
-"""``blur-mnist``: the five models of ``book/vae_blur.ipynb`` on MNIST-5k, one recipe with seven parts.
+"""``blur-mnist``: the six models of ``book/vae_blur.ipynb`` on MNIST-5k, one recipe with nine parts.
 
 - ``ae``: a plain autoencoder, E c(X, Dec(Enc(X))) only, no constraint on the codes;
 - ``vae``: a VAE with a Gaussian decoder (σ = ``obs_std`` on [0, 1] intensities, i.e. MSE / 2σ²) and
   the KL term at β = ``beta``; ``vae_weak``: the same at β = ``weak_beta`` < 1;
 - ``wae``: WAE-MMD, the autoencoder plus ``mmd_weight`` · MMD²(Q_Z, P_Z) (Tolstikhin et al., 2018);
+- ``wae_gan``, ``d_z``: WAE-GAN, the autoencoder plus ``gan_weight`` · the non-saturating loss of a latent
+  discriminator D_Z that tells prior draws from codes (their Algorithm 1), trained last;
 - ``g1``, ``d1``, ``d2``: AEGAN on the trained ``ae`` (kept fixed): G₁ maps noise to codes, D₁ judges
   codes, D₂ judges the images Dec(G₁(z)) and guides G₁ too.
 
 Every autoencoder uses the same MLP sizes and latent dimension and trains ``steps`` Adam steps on
 batches of ``batch_size``; AEGAN adds ``gan_steps`` steps of its GAN on top of the AE's training. The
 CPU seconds of each stage are kept in the history (``cpu_s/<model>``), and so in the manifest's curves.
+:func:`stages` and :func:`fit_stage` train one model at a time (the ``blur-ordering`` benchmark uses them).
 Samples: ``sample(parts, model, n, seed)``; the AE samples from a Gaussian fitted to its training codes
 (mean and covariance), the baseline sampler that AEGAN's G₁ replaces.
 """
@@ -22,13 +25,17 @@ import numpy as np
 import torch
 
 import gencore
-from gencore import data, metrics, pretrained
+from gencore import data, metrics, models, pretrained
 from gencore.recipes.base import Recipe, register
 from gencore.train import History, train, vae_phase
-from gencore.train.autoencoder import aegan_phases, autoencoder_phase, reconstruction_cost
+from gencore.train.autoencoder import aegan_phases, autoencoder_phase, reconstruction_cost, wae_gan_phase
 
 #: the models of the chapter, in its order; ``aegan`` is ``ae``'s decoder fed by ``g1``
-MODELS = ("ae", "vae", "vae_weak", "wae", "aegan")
+MODELS = ("ae", "vae", "vae_weak", "wae", "wae_gan", "aegan")
+#: the order in which :func:`fit` trains them (WAE-GAN, added last, after AEGAN's GAN)
+STAGES = ("ae", "vae", "vae_weak", "wae", "aegan", "wae_gan")
+#: the parts of the first five models, built first (see :func:`align_rng`)
+_FIRST_PARTS = ("ae", "vae", "vae_weak", "wae", "g1", "d1", "d2")
 #: FID and sharpness use this many samples (and the 1,000 held-out digits for reconstructions)
 N_EVAL = 1000
 
@@ -47,6 +54,8 @@ def blur_parts(config: dict) -> dict[str, tuple[str, dict]]:
         "g1": ("mlp-generator", {"latent_dim": k, "hidden": w, "depth": 2, "out_dim": k}),
         "d1": ("mlp-discriminator", {"in_dim": k, "hidden": w, "depth": 2}),
         "d2": ("mlp-discriminator", {"in_dim": pixels, "hidden": w, "depth": 2}),
+        "wae_gan": ("autoencoder", net),
+        "d_z": ("mlp-discriminator", {"in_dim": k, "hidden": w, "depth": 2}),
     }
 
 
@@ -61,37 +70,81 @@ def _merge(total: History, stage: str, h: History, cpu_s: float) -> None:
     total.evals[f"cpu_s/{stage}"] = [(h.completed_steps, round(cpu_s, 1))]
     total.completed_steps += h.completed_steps
     total.wall_time_s += h.wall_time_s
+    total.cpu_time_s += h.cpu_time_s
     total.interrupted |= h.interrupted
 
 
-def fit(parts: dict, config: dict, progress: bool | None = None, **train_options) -> History:
-    """Train ``ae``, ``vae``, ``vae_weak``, ``wae`` (``steps`` each), then AEGAN's G₁, D₁, D₂ (``gan_steps``)."""
+def stages(parts: dict, config: dict) -> dict[str, tuple]:
+    """``{model: (phases factory, steps)}`` in training order; each factory builds fresh optimizers."""
     opt, tr = config["optim"], config["train"]
-    total = History()
     adam = lambda m: torch.optim.Adam(m.parameters(), lr=opt["lr"])  # noqa: E731
-    stages = [
-        ("ae", lambda: [autoencoder_phase(parts["ae"], adam(parts["ae"]))], tr["steps"]),
-        ("vae", lambda: [vae_phase(parts["vae"], adam(parts["vae"]), beta=tr["beta"])], tr["steps"]),
-        (
-            "vae_weak",
+    return {
+        "ae": (lambda: [autoencoder_phase(parts["ae"], adam(parts["ae"]))], tr["steps"]),
+        "vae": (lambda: [vae_phase(parts["vae"], adam(parts["vae"]), beta=tr["beta"])], tr["steps"]),
+        "vae_weak": (
             lambda: [vae_phase(parts["vae_weak"], adam(parts["vae_weak"]), beta=tr["weak_beta"])],
             tr["steps"],
         ),
-        (
-            "wae",
+        "wae": (
             lambda: [autoencoder_phase(parts["wae"], adam(parts["wae"]), mmd_weight=tr["mmd_weight"])],
             tr["steps"],
         ),
-        ("aegan", lambda: _aegan(parts, config), tr["gan_steps"]),
-    ]
-    for i, (stage, phases, steps) in enumerate(stages):
-        batches = data.load("mnist5k", split="train").batches(tr["batch_size"], seed=tr["seed"] * 100 + i)
-        cpu0 = time.process_time()
-        h = train(phases(), batches, steps, progress=progress, desc=stage, **train_options)
-        _merge(total, stage, h, time.process_time() - cpu0)
+        "aegan": (lambda: _aegan(parts, config), tr["gan_steps"]),
+        "wae_gan": (lambda: [_wae_gan(parts, config)], tr["steps"]),
+    }
+
+
+def stage_batches(config: dict, model: str):
+    """The endless batches of ``model``'s stage: seed ``100 · seed + its index`` in :data:`STAGES`."""
+    tr = config["train"]
+    return data.load("mnist5k", split="train").batches(tr["batch_size"], seed=tr["seed"] * 100 + STAGES.index(model))
+
+
+def fit_stage(parts: dict, config: dict, model: str, progress: bool | None = None, **train_options) -> tuple:
+    """Train one model's stage (its recipe steps unless ``steps=`` is given); returns (history, CPU seconds)."""
+    _check_model(model)
+    phases, steps = stages(parts, config)[model]
+    steps = train_options.pop("steps", steps)
+    cpu0 = time.process_time()
+    h = train(phases(), stage_batches(config, model), steps, progress=progress, desc=model, **train_options)
+    return h, time.process_time() - cpu0
+
+
+def align_rng(config: dict) -> None:
+    """Put torch's generator where it stood when the recipe had five models.
+
+    :func:`gencore.recipes.train_recipe` seeds, then builds every part; WAE-GAN's parts, added to the
+    recipe later, are built after the others and draw their initial weights from the same generator.
+    Re-seeding and building the first five models' parts again (and throwing them away) gives the
+    generator the state it had before, so the first five models train exactly as they did.
+    """
+    gencore.seed(config["train"]["seed"])
+    specs = blur_parts(config)
+    for p in _FIRST_PARTS:
+        models.build(*specs[p])
+
+
+def fit(parts: dict, config: dict, progress: bool | None = None, **train_options) -> History:
+    """Train ``ae``, ``vae``, ``vae_weak``, ``wae`` (``steps`` each), AEGAN's G₁, D₁, D₂ (``gan_steps``), then
+    WAE-GAN (``steps``)."""
+    total = History()
+    align_rng(config)
+    for model in STAGES:
+        h, cpu_s = fit_stage(parts, config, model, progress=progress, **train_options)
+        _merge(total, model, h, cpu_s)
         if h.interrupted:
             break
     return total
+
+
+def _wae_gan(parts: dict, config: dict):
+    # WAE-GAN, added to the recipe last, draws its prior samples from its own seed, so that its stage
+    # can be trained (and reproduced) without the draws of the stages before it
+    torch.manual_seed(config["train"]["seed"] * 100 + STAGES.index("wae_gan"))
+    opt = config["optim"]
+    opt_ae = torch.optim.Adam(parts["wae_gan"].parameters(), lr=opt["lr"])
+    opt_d = torch.optim.Adam(parts["d_z"].parameters(), lr=opt["latent_d_lr"], betas=tuple(opt["gan_betas"]))
+    return wae_gan_phase(parts["wae_gan"], parts["d_z"], opt_ae, opt_d, gan_weight=config["train"]["gan_weight"])
 
 
 def _aegan(parts: dict, config: dict) -> list:
@@ -196,7 +249,7 @@ def evaluate(parts: dict) -> dict[str, float]:
 register(
     Recipe(
         name="blur-mnist",
-        description="AE, VAE (β = 1 and weak β), WAE-MMD and AEGAN with 8-D codes and MLPs on MNIST-5k "
+        description="AE, VAE (β = 1 and weak β), WAE-MMD, WAE-GAN and AEGAN with 8-D codes and MLPs on MNIST-5k "
         "(book/vae_blur.ipynb)",
         config={
             "model": {
@@ -206,7 +259,7 @@ register(
                 "obs_std": 0.3,
                 "gan_hidden": 256,
             },
-            "optim": {"lr": 1e-3, "gan_lr": 2e-4, "gan_betas": [0.5, 0.999]},
+            "optim": {"lr": 1e-3, "gan_lr": 2e-4, "gan_betas": [0.5, 0.999], "latent_d_lr": 5e-4},
             "train": {
                 "batch_size": 64,
                 "steps": 6000,
@@ -214,6 +267,7 @@ register(
                 "beta": 1.0,
                 "weak_beta": 0.1,
                 "mmd_weight": 10.0,
+                "gan_weight": 1.0,
                 "image_weight": 1.0,
                 "seed": 0,
             },
