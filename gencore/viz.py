@@ -299,7 +299,7 @@ def stylegan_diagram(config, *, ax=None, fontsize: float = 9):
     blocks["w"] = (f"$w \\in \\mathbb{{R}}^{{{w_dim}}}$", 0.78, 0.9, white)
     arrows = [("z", "norm"), ("norm", "fc0"), *[(f"fc{i}", f"fc{i + 1}") for i in range(len(fcs) - 1)]]
     arrows.append((f"fc{len(fcs) - 1}", "w"))
-    blocks["const"] = (f"constant\n{channels[0]} × 4 × 4", 0.055, 0.42, white)
+    blocks["const"] = (f"learned\nconstant\n{channels[0]} × 4 × 4", 0.055, 0.42, white)
     previous = "const"
     xs = np.linspace(0.215, 0.795, len(channels)) if len(channels) > 1 else [0.5]
     for k, (c, x) in enumerate(zip(channels, xs)):
