@@ -100,7 +100,8 @@ def convert(path: Path, check: bool = False, move_prose: bool = False) -> list[s
             text = _src(cell)
             if cell["cell_type"] == "markdown":
                 text = ROLE.sub(lambda m: "{eval}`" + m.group(1) + "`", text)
-                text, _ = citelinks.roles_to_links(text, _labels())
+                # links are rewritten too: each then shows its entry's label, in the HTML book's order
+                text, _ = citelinks.roles_to_links(citelinks.links_to_roles(text), _labels())
             elif cell["cell_type"] == "code":
                 text = GLUE_CALL.sub(
                     lambda m: f'{m.group(1)} = format({m.group(2)}, "{specs.get(m.group(1), "")}")', text

@@ -42,7 +42,8 @@ def links_to_roles(text: str) -> str:
 def roles_to_links(text: str, labels: dict[str, tuple[str, str]]) -> tuple[str, list[str]]:
     """{cite:p} / {cite:t} roles -> citation links, labelled from ``labels`` (key -> (authors, year)).
 
-    Returns the new text and the roles it left alone: another kind of role, an unknown key,
+    The works of one parenthetical citation are listed as the HTML book lists them, by author
+    and year. Returns the new text and the roles it left alone: another kind of role, an unknown key,
     or a pre- or post-note (``{see}key``), which a link cannot hold.
     """
     left: list[str] = []
@@ -52,7 +53,8 @@ def roles_to_links(text: str, labels: dict[str, tuple[str, str]]) -> tuple[str, 
         if kind not in ("cite:p", "cite:t") or any(k not in labels for k in keys):
             left.append(m.group(0))
             return m.group(0)
-        if kind == "cite:p":
+        if kind == "cite:p":  # in the order the HTML book lists them (authoryear's sorting)
+            keys = sorted(keys, key=lambda k: (labels[k][0].lower(), labels[k][1]))
             return "(" + "; ".join(f"[{labels[k][0]}, {labels[k][1]}]({BIB}#{k})" for k in keys) + ")"
         return ", ".join(f"[{labels[k][0]} ({labels[k][1]})]({BIB}#{k})" for k in keys)
 
