@@ -39,6 +39,12 @@ def test_links_become_the_roles_sphinx_reads():
     )
 
 
+def test_a_link_wrapped_over_two_lines_is_still_a_citation():
+    text = "as [Kingma and\nWelling (2014)](references.bib#kingma2014auto) show"
+    assert citelinks.links_to_roles(text) == "as {cite:t}`kingma2014auto` show"
+    assert citelinks.link_label_problems(text, LABELS) == []
+
+
 def test_roles_become_links_labelled_from_the_bibliography():
     text = "{cite:t}`kingma2014auto` and {cite:p}`kingma2014auto,qiu2020nndl`; {cite:p}`{see}qiu2020nndl`, {cite}`x`"
     links, left = citelinks.roles_to_links(text, LABELS)

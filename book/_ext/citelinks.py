@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 
 BIB = "references.bib"
-_LINK = r"\[([^\[\]\n]+)\]\(references\.bib#([A-Za-z0-9_:.-]+)\)"
+_LINK = r"\[([^\[\]]+)\]\(references\.bib#([A-Za-z0-9_:.-]+)\)"
 LINK = re.compile(_LINK)
 # "(" link ("; " link)* ")": one parenthetical citation of one or more entries.
 GROUP = re.compile(rf"\((?:{_LINK})(?:;\s*(?:{_LINK}))*\)")
