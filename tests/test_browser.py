@@ -353,7 +353,8 @@ def test_every_page_links_the_index():
 @pytest.mark.parametrize("width", [1280, 400])
 def test_sidebar_index_link_opens_the_index(width, server, browser):
     """From a chapter, the sidebar's "Index" (behind ☰ on a phone) is visible and opens the index."""
-    page = _open(browser, server, "book/stylegan.html", width)
+    chapters = [p for p in pages() if p.startswith("book/") and not p.endswith("intro.html")]
+    page = _open(browser, server, chapters[0] if chapters else pages()[0], width)
     if width < 960:
         page.locator(".bd-header-article .primary-toggle").click()
         page.wait_for_timeout(400)
