@@ -1,4 +1,4 @@
-"""Figures: one image-grid helper, 2-D scatter/density plots, loss curves, PNG export.
+"""Figures: one image-grid helper, 2-D scatter/density plots, loss curves, block diagrams, PNG export.
 
 Importing this module (``gencore.widgets`` imports it too) sets the book's figure
 style, which every chapter inherits: the Okabe–Ito colour-blind-safe palette as the
@@ -259,4 +259,64 @@ def block_diagram(blocks: dict, arrows, *, ax=None, title: str | None = None, fo
     ax.set_axis_off()
     if title:
         ax.set_title(title)
+    return ax
+
+
+def stylegan_diagram(config, *, ax=None, fontsize: float = 9):
+    """StyleGAN2's generator as a block diagram, with the widths of ``config``.
+
+    ``config`` is a ``StyleGANConfig`` or a mapping with its fields ``z_dim``, ``w_dim``,
+    ``mapping_layers``, ``channels`` (one width per resolution from 4 px) and ``image_channels``.
+    Top row: the mapping network, z normalized then ``mapping_layers`` fully connected layers
+    (drawn as one box when there are more than three) to w. Middle: the synthesis network, from
+    the learned constant through one block per resolution (4 px: one modulated 3×3 convolution;
+    each larger one: upsampling and two), each fed by A, the learned affine maps from w to the
+    styles of its convolutions and toRGB, and by B, noise images scaled by learned strengths.
+    Bottom: the toRGB outputs, each upsampled ×2 (bilinear) and added to the next. Returns the axes.
+    """
+
+    def get(name):
+        value = config.get(name) if isinstance(config, dict) else getattr(config, name, None)
+        if value is None:
+            raise ValueError(
+                f"stylegan_diagram needs the config field {name!r} (a StyleGANConfig or a dict with z_dim, w_dim, "
+                f"mapping_layers, channels, image_channels), got {config!r}"
+            )
+        return value
+
+    z_dim, w_dim, n_fc, image_channels = (get(k) for k in ("z_dim", "w_dim", "mapping_layers", "image_channels"))
+    channels = list(get("channels"))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4))
+    white, style, noise = "white", "#FCEFD4", "#E3F2EA"
+    blocks = {"z": (f"$z \\sim \\mathcal{{N}}(0, I_{{{z_dim}}})$", 0.07, 0.9, white), "norm": ("normalize", 0.22, 0.9)}
+    fcs = [f"FC {z_dim if i == 0 else w_dim} → {w_dim}\nleaky ReLU" for i in range(n_fc)]
+    if n_fc > 3:
+        fcs = [f"{n_fc} × FC → {w_dim}\nleaky ReLU"]
+    step = 0.34 / len(fcs)
+    for i, text in enumerate(fcs):
+        blocks[f"fc{i}"] = (text, 0.32 + step * (i + 0.5), 0.9)
+    blocks["w"] = (f"$w \\in \\mathbb{{R}}^{{{w_dim}}}$", 0.78, 0.9, white)
+    arrows = [("z", "norm"), ("norm", "fc0"), *[(f"fc{i}", f"fc{i + 1}") for i in range(len(fcs) - 1)]]
+    arrows.append((f"fc{len(fcs) - 1}", "w"))
+    blocks["const"] = (f"learned\nconstant\n{channels[0]} × 4 × 4", 0.055, 0.42, white)
+    previous = "const"
+    xs = np.linspace(0.215, 0.795, len(channels)) if len(channels) > 1 else [0.5]
+    for k, (c, x) in enumerate(zip(channels, xs)):
+        r = 4 * 2**k
+        convs = f"{r}×{r}\nmod conv 3×3" if k == 0 else f"{r}×{r}: up ×2\n2 × mod conv 3×3"
+        blocks[f"b{k}"] = (f"{convs}\n{c} × {r} × {r}", x, 0.42)
+        blocks[f"A{k}"] = ("A", x - 0.035, 0.64, style)
+        blocks[f"B{k}"] = ("B", x + 0.035, 0.64, noise)
+        blocks[f"rgb{k}"] = (f"toRGB\n{image_channels} × {r} × {r}", x, 0.12)
+        arrows += [(previous, f"b{k}"), ("w", f"A{k}"), (f"A{k}", f"b{k}"), (f"B{k}", f"b{k}"), (f"b{k}", f"rgb{k}")]
+        if k:
+            arrows.append((f"rgb{k - 1}", f"rgb{k}", "up ×2, +"))
+        previous = f"b{k}"
+    r = 4 * 2 ** (len(channels) - 1)
+    blocks["image"] = (f"image\n{image_channels} × {r} × {r}", 0.94, 0.12, white)
+    arrows.append((f"rgb{len(channels) - 1}", "image"))
+    block_diagram(blocks, arrows, ax=ax, fontsize=fontsize)
+    ax.text(0.01, 0.99, "mapping network", transform=ax.transAxes, fontsize=fontsize, va="top", style="italic")
+    ax.text(0.01, 0.62, "synthesis network", transform=ax.transAxes, fontsize=fontsize, va="top", style="italic")
     return ax

@@ -8,7 +8,8 @@ JavaScript error and no console error (e.g. "invalid theme mode"); every slider
 changes what it shows when moved; at 1280 px and at 400 px, no display equation
 is wider than its container unless the container scrolls sideways, and no
 equation number sits on its formula; at 400 px the ☰ button opens the chapter
-menu and the "Contents" button the page's contents; there is one search box. No
+menu and the "Contents" button the page's contents; there is one search box; every page's
+sidebar links the index (genindex.html) relatively, and the link opens it. No
 execution logs are published. Needs Debian's ``/usr/bin/chromium`` and a built
 book (``make book-strict``).
 """
@@ -328,6 +329,41 @@ def test_menu_button_hides_the_sidebar_on_a_desktop(server, browser):
     page.locator(".bd-header-article .primary-toggle").click()
     page.wait_for_timeout(500)
     assert not sidebar.is_visible(), "clicking ☰ at 1280 px did not hide the sidebar"
+    page.close()
+
+
+def test_every_page_links_the_index():
+    """Every page's sidebar links the index (genindex.html) by a relative path that resolves to it,
+    so the link works offline and in a moved build; the index lists every glossary term."""
+    index = HTML / "genindex.html"
+    assert index.exists(), "no genindex.html in the built book"
+    for page_path in pages():
+        m = re.search(r'class="bd-links book-index-link".*?href="([^"]+)"', (HTML / page_path).read_text(), re.S)
+        assert m, f"{page_path}: no index link in the sidebar (book/_templates/book-index-link.html)"
+        href = urlparse(m.group(1))
+        assert not href.scheme and not href.path.startswith("/"), f"{page_path}: index link {m.group(1)} not relative"
+        target = ((HTML / page_path).parent / href.path).resolve() if href.path else (HTML / page_path).resolve()
+        assert target == index.resolve(), f"{page_path}: index link {m.group(1)} leads to {target}, not genindex.html"
+    terms = set(re.findall(r'id="(term-[^"]+)"', (HTML / "book" / "glossary.html").read_text()))
+    listed = set(re.findall(r'glossary\.html#(term-[^"]+)"', index.read_text()))
+    assert terms, "the glossary page defines no terms"
+    assert terms <= listed, f"glossary terms missing from the index: {sorted(terms - listed)[:5]}"
+
+
+@pytest.mark.parametrize("width", [1280, 400])
+def test_sidebar_index_link_opens_the_index(width, server, browser):
+    """From a chapter, the sidebar's "Index" (behind ☰ on a phone) is visible and opens the index."""
+    chapters = [p for p in pages() if p.startswith("book/") and not p.endswith("intro.html")]
+    page = _open(browser, server, chapters[0] if chapters else pages()[0], width)
+    if width < 960:
+        page.locator(".bd-header-article .primary-toggle").click()
+        page.wait_for_timeout(400)
+    link = page.locator(".book-index-link a")
+    assert link.is_visible(), f"at {width} px the sidebar's Index link is not visible"
+    link.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/genindex.html"), f"the Index link led to {page.url}"
+    assert page.locator("article h1").first.inner_text().strip() == "Index"
     page.close()
 
 

@@ -5,7 +5,7 @@ Starts JupyterLab from this environment (as ``make lab`` does, with jupyterlab-m
 never saved over), runs every cell with "Run All Cells", and checks what the student sees:
 every code cell ran, no traceback; the Markdown is rendered MyST, with no raw role
 (``{eval}``, ``{cite:p}``, ``{term}``, ``{eq}``, ``{glue:text}``) or directive fence left
-in the text, every ``{eval}`` number filled in, equation labels not shown as text; the
+in the text, every ``{eval}`` number filled in, no citation shown as a bare key, equation labels not shown as text; the
 kernel is "Python 3 (gencore)"; and moving a slider with the keyboard changes its picture.
 
 The chapters: ``LAB_CHAPTERS`` (comma-separated names, default ``reverse_kl``), from
@@ -148,7 +148,10 @@ _STATE = """() => {
                  || /Traceback \\(most recent/.test(o.textContent))
     .map(o => o.textContent.slice(0, 300));
   const kernel = (document.querySelector('.jp-KernelName, .jp-Toolbar-kernelName') || {}).textContent || '';
-  return {prompts, mdText, unrendered, errors, kernel: kernel.trim()};
+  // jupyterlab-myst has no bibliography: a {cite} role shows its bare key, titled "Citation Not Found".
+  const uncited = Array.from(document.querySelectorAll('.jp-MarkdownCell [title="Citation Not Found"]'))
+    .map(e => e.textContent.trim());
+  return {prompts, mdText, unrendered, errors, kernel: kernel.trim(), uncited};
 }"""
 
 
@@ -197,6 +200,7 @@ def test_chapter_runs_and_reads_right_in_jupyterlab(lab, browser, chapter):
     assert len(text) > 2000, f"{chapter}: too little rendered Markdown found ({len(text)} characters)"
     raw = sorted({m.group(0) for m in RAW_MYST.finditer(text)})
     assert not raw, f"{chapter}: raw MyST visible in JupyterLab: {raw}"
+    assert not state["uncited"], f"{chapter}: citations shown as bare keys (run tools/lab_roles.py): {state['uncited']}"
     if shots:
         (Path(shots) / f"{chapter}.txt").write_text(text, encoding="utf-8")
     unfilled = [n for n in _placeholder_names(nb) if n in text]

@@ -7,6 +7,8 @@
   by {eval}, never {glue:text} (jupyterlab-myst cannot show glue), each {eval} variable
   assigned in a code cell above the text that shows it, the notebook executed inline by
   myst-nb, the kernel called "Python 3 (gencore)", and `import gencore` before torch;
+  citations as links to references.bib labelled author-year, never {cite} roles, which
+  jupyterlab-myst shows as bare keys (tests/test_citations.py checks the labels);
 - no rendered {eval} results (jupyterlab-myst's `user_expressions`) committed.
 """
 
@@ -30,6 +32,11 @@ import lab_roles  # noqa: E402
 TYPED_EQ = re.compile(r"\bEqs?\.\s*\((?![\d.,\s–-]+\))[^)\n]{1,40}\)", re.IGNORECASE)
 # A label on its own in parentheses, "(sg-demod)", outside MyST's `$$ ... $$ (label)` syntax.
 BARE_LABEL = re.compile(r"(?<![$`\w])\((?:[a-z0-9]+-)+[a-z0-9]+\)(?!=)")
+
+
+# Chapters other branches were editing when the citations became links (issue 24): after merging
+# them, run `python tools/lab_roles.py book/NAME.ipynb` on each and empty this set.
+CITATION_ROLES_UNTIL_MERGED = {"stylegan.ipynb", "cyclegan.ipynb", "conditional.ipynb", "vae_blur.ipynb"}
 
 
 def _cells(nb: Path) -> list[dict]:
@@ -98,6 +105,8 @@ LAB_PENDING: set[str] = set()
 )
 def test_reads_right_in_jupyterlab(nb):
     problems = lab_roles.convert(nb, check=True)
+    if nb.name in CITATION_ROLES_UNTIL_MERGED:
+        problems = [p for p in problems if "citation role" not in p]
     meta = json.loads(nb.read_text(encoding="utf-8"))["metadata"]
     if any("{eval}" in _source(c) for c in _cells(nb)) and meta.get("mystnb", {}).get("execution_mode") != "inline":
         problems.append(f"{nb.name}: uses {{eval}} but is not executed inline (mystnb.execution_mode)")

@@ -180,3 +180,34 @@ def test_block_diagram_draws_a_box_per_block_and_an_arrow_per_pair():
     plt.close(fig)
     with pytest.raises(ValueError, match=r"arrows name blocks that do not exist: \['z'\]"):
         viz.block_diagram({"x": ("input", 0.1, 0.5)}, [("x", "z")])
+
+
+def _boxes(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts if t.get_bbox_patch() is not None]
+
+
+def test_stylegan_diagram_draws_the_widths_of_its_config():
+    from gencore.models.stylegan import StyleGANConfig
+
+    ax = viz.stylegan_diagram(StyleGANConfig(mapping_layers=2, channels=(64, 64, 32, 16)))
+    boxes = _boxes(ax)
+    assert boxes.count("FC 64 → 64\nleaky ReLU") == 2  # the mapping network's layers
+    assert boxes.count("A") == boxes.count("B") == 4  # one style input and one noise input per resolution
+    assert "learned\nconstant\n64 × 4 × 4" in boxes
+    blocks = [b for b in boxes if "mod conv" in b]
+    assert [b.splitlines()[-1] for b in blocks] == ["64 × 4 × 4", "64 × 8 × 8", "32 × 16 × 16", "16 × 32 × 32"]
+    assert blocks[0].count("mod conv") == 1 and all("up ×2\n2 × mod conv" in b for b in blocks[1:])
+    assert [b for b in boxes if b.startswith("toRGB")] == [f"toRGB\n3 × {r} × {r}" for r in (4, 8, 16, 32)]
+    assert "image\n3 × 32 × 32" in boxes
+    assert [t.get_text() for t in ax.texts].count("up ×2, +") == 3  # the skips between the toRGB outputs
+    ax.figure.canvas.draw()
+    plt.close(ax.figure)
+
+    # a dict (a manifest's config["model"]) works too; many mapping layers are drawn as one box
+    config = {"z_dim": 8, "w_dim": 16, "mapping_layers": 8, "channels": [8, 4], "image_channels": 1}
+    ax = viz.stylegan_diagram(config)
+    boxes = _boxes(ax)
+    assert {"8 × FC → 16\nleaky ReLU", "learned\nconstant\n8 × 4 × 4", "image\n1 × 8 × 8"} <= set(boxes)
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="needs the config field 'channels'"):
+        viz.stylegan_diagram({k: v for k, v in config.items() if k != "channels"})

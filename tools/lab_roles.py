@@ -10,7 +10,12 @@ For each notebook it
   threading default (OMP_WAIT_POLICY=PASSIVE) is set before torch loads;
 - rewrites `{glue:text}`key:spec`` (and `{glue}`key``) to `{eval}`key``, and each
   `glue("key", value, display=False)` call with a literal key to `key = format(value, "spec")`,
-  a string that both myst-nb's `{eval}` and jupyterlab-myst show as it is.
+  a string that both myst-nb's `{eval}` and jupyterlab-myst show as it is;
+- rewrites each citation role, {cite:p}`a,b` and {cite:t}`a`, as Markdown links to the entries of
+  book/references.bib labelled author–year, "([Kingma and Welling, 2014](references.bib#kingma2014auto))"
+  and "[Qiu (2020)](references.bib#qiu2020nndl)": jupyterlab-myst has no bibliography and shows
+  a role as its bare key; the book's Sphinx extension book/_ext/citelinks.py turns the links back
+  into the roles, so the HTML book's citations are unchanged.
 
 `{eval}` reads the kernel's state when the Markdown cell is reached, so each variable must be
 assigned in a code cell *before* the cell that shows it. The script prints every place where
@@ -31,6 +36,17 @@ ROLE = re.compile(r"\{glue(?::text)?\}`([A-Za-z_]\w*)(?::([^`]*))?`")
 EVAL = re.compile(r"\{eval\}`([^`]+)`")
 GLUE_CALL = re.compile(r"""glue\(\s*["']([A-Za-z_]\w*)["']\s*,\s*(.+?)\s*,\s*display\s*=\s*False\s*,?\s*\)""", re.S)
 KERNEL = {"display_name": "Python 3 (gencore)", "language": "python", "name": "python3"}
+BOOK = Path(__file__).resolve().parent.parent / "book"
+sys.path.insert(0, str(BOOK / "_ext"))
+import citelinks  # noqa: E402  (book/_ext/citelinks.py: the link form of a citation)
+
+_LABELS: dict[str, tuple[str, str]] = {}
+
+
+def _labels() -> dict[str, tuple[str, str]]:
+    if not _LABELS:
+        _LABELS.update(citelinks.bib_labels(BOOK / "references.bib"))
+    return _LABELS
 
 
 def _src(cell: dict) -> str:
@@ -84,6 +100,8 @@ def convert(path: Path, check: bool = False, move_prose: bool = False) -> list[s
             text = _src(cell)
             if cell["cell_type"] == "markdown":
                 text = ROLE.sub(lambda m: "{eval}`" + m.group(1) + "`", text)
+                # links are rewritten too: each then shows its entry's label, in the HTML book's order
+                text, _ = citelinks.roles_to_links(citelinks.links_to_roles(text), _labels())
             elif cell["cell_type"] == "code":
                 text = GLUE_CALL.sub(
                     lambda m: f'{m.group(1)} = format({m.group(2)}, "{specs.get(m.group(1), "")}")', text
@@ -91,10 +109,11 @@ def convert(path: Path, check: bool = False, move_prose: bool = False) -> list[s
             _set(cell, text)
         code = [c for c in cells if c["cell_type"] == "code"]
         if code:
+            mine = [ln for ln in _src(code[0]).splitlines() if ln.split("#")[0].strip() == "import gencore"]
             lines = [ln for ln in _src(code[0]).splitlines() if ln.split("#")[0].strip() != "import gencore"]
             if not any(re.search(r"\bglue\(", _src(c)) for c in code):
                 lines = [ln for ln in lines if ln.strip() != "from myst_nb import glue"]
-            first = "import gencore  # first: it sets a CPU threading default before torch loads"
+            first = mine[0] if mine else "import gencore  # first: it sets a CPU threading default before torch loads"
             _set(code[0], "\n".join([first, *lines]).rstrip("\n"))
         path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         if move_prose:
@@ -114,6 +133,10 @@ def convert(path: Path, check: bool = False, move_prose: bool = False) -> list[s
         else:
             for m in ROLE.finditer(text):
                 problems.append(f"{path.name} cell {i}: {m.group(0)} not converted")
+            for m in citelinks.ROLE.finditer(text):
+                problems.append(f"{path.name} cell {i}: citation role {m.group(0)} (JupyterLab shows its bare key)")
+            for p in citelinks.link_label_problems(text, _labels()):
+                problems.append(f"{path.name} cell {i}: citation link {p}")
             for expr in EVAL.findall(text):
                 name = re.match(r"[A-Za-z_]\w*", expr)
                 if name and name.group(0) not in defined:

@@ -70,7 +70,9 @@ class AuthorYearStyle(UnsrtStyle):
 
 
 def _round() -> BracketStyle:
-    return BracketStyle(left="(", right=")")
+    # "; " between the works of one citation: "(Goodfellow et al., 2014; Goodfellow, 2016)", as in
+    # the chapters' sources (book/_ext/citelinks.py), not sphinxcontrib-bibtex's ambiguous ", ".
+    return BracketStyle(left="(", right=")", sep="; ")
 
 
 @node
