@@ -59,11 +59,11 @@ def load(name: str, **kwargs) -> Data:
     """Load a data set by name.
 
     ``mnist5k``, ``mnist5k-binary`` (MNIST-5k thresholded at 0 into ``{-1, 1}``
-    by :func:`binarize`), ``digits`` and the two halves of MNIST-5k ``mnist-grey`` and ``mnist-colour``
-    (:mod:`gencore.data.colour_digits`) take ``split`` (``"train"``, ``"heldout"`` or
-    ``"all"``); ``mnist-idx`` takes ``root`` (a folder with the four MNIST IDX
-    files) and ``split`` (``"train"`` or ``"test"``); the 2-D mixtures take
-    ``n`` and ``seed``.
+    by :func:`binarize`) and ``digits`` take ``split`` (``"train"``, ``"heldout"`` or
+    ``"all"``); the two halves of MNIST-5k ``mnist-grey`` and ``mnist-colour``
+    (:mod:`gencore.data.colour_digits`) take ``split`` (``"train"`` or ``"heldout"``);
+    ``mnist-idx`` takes ``root`` (a folder with the four MNIST IDX files) and ``split``
+    (``"train"`` or ``"test"``); the 2-D mixtures take ``n`` and ``seed``.
     """
     try:
         loader = _REGISTRY[name]
