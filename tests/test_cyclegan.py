@@ -175,3 +175,80 @@ def test_patch_discriminator_extra_layers():
         models.build("patchgan-discriminator", {"width": 4, "extra": -1})
     with pytest.raises(ValueError, match="extra must be"):
         PatchDiscriminator(4, extra=-1)
+
+
+def test_grey_and_colour_digits_are_disjoint_seeded_halves_of_mnist5k():
+    from gencore.data.colour_digits import _half_indices
+
+    for split, n in (("train", 2000), ("heldout", 500)):
+        grey, colour = data.load("mnist-grey", split=split), data.load("mnist-colour", split=split)
+        assert grey.x.shape == colour.x.shape == (n, 3, 28, 28)
+        assert torch.equal(torch.bincount(grey.y), torch.full((10,), n // 10))
+        assert torch.equal(torch.bincount(colour.y), torch.full((10,), n // 10))
+        assert grey.x.min() >= -1 and grey.x.max() <= 1 and colour.x.min() >= -1 and colour.x.max() <= 1
+        # grey: MNIST's image in all three channels; colour: the channels differ
+        assert torch.equal(grey.x[:, 0], grey.x[:, 2]) and not torch.equal(colour.x[:, 0], colour.x[:, 2])
+        y = data.load("mnist5k", split=split).y
+        a, b = _half_indices(y, "grey"), _half_indices(y, "colour")
+        assert len(set(a.tolist()) & set(b.tolist())) == 0 and len(a) + len(b) == len(y)
+    again = data.load("mnist-colour", split="heldout")
+    assert torch.equal(again.x, colour.x)  # seeded: the same colours every load
+    with pytest.raises(ValueError, match="unknown split"):
+        data.load("mnist-colour", split="test")
+
+
+def test_colourize_keeps_the_digit_visible_and_rejects_bad_input():
+    from gencore.data.colour_digits import colourize, load_colour_pair
+
+    x = data.load("mnist5k", split="heldout").x[:50]
+    out = colourize(x, torch.Generator().manual_seed(0))
+    stroke, background = x[:, 0] > 0.9, x[:, 0] < -0.9
+    for i in range(len(x)):  # the ink differs from the background's mean by half the range in each channel
+        gap = (out[i][:, stroke[i]].mean(1) - out[i][:, background[i]].mean(1)).abs()
+        assert gap.min() > 0.3
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        colourize(torch.zeros(2, 3, 28, 28), torch.Generator())
+    with pytest.raises(ValueError, match="unknown domain"):
+        load_colour_pair("blue")
+
+
+def test_networks_take_three_channels_and_reject_bad_channels():
+    g = models.build("cyclegan-generator", {"width": 4, "blocks": 1, "channels": 3})
+    d = models.build("patchgan-discriminator", {"width": 4, "channels": 3})
+    x = torch.rand(2, 3, 28, 28) * 2 - 1
+    assert g(x).shape == x.shape and d(x).shape == (2, 1, 7, 7)
+    with pytest.raises(ValueError, match=r"\(N, 3, 28, 28\)"):
+        g(torch.zeros(2, 1, 28, 28))
+    with pytest.raises(ValueError, match="channels"):
+        models.build("cyclegan-generator", {"channels": 0})
+    snaps = models.build("cyclegan-snapshots", {"snapshots": 2, "panel": 3, "channels": 3})
+    assert snaps.images(1).shape == (2, 3, 3, 28, 28)
+    clf = models.build("mnist-classifier", {"width": 4, "channels": 3, "classes": 2})
+    assert clf(x).shape == (2, 2)
+    with pytest.raises(ValueError, match="classes"):
+        models.build("mnist-classifier", {"classes": 0})
+
+
+def test_edge_shift_repeats_the_border():
+    from gencore.data.augment import random_shift
+
+    x = torch.full((4, 3, 28, 28), 0.5)
+    assert torch.equal(random_shift(x, edge=True), x)  # a flat image stays flat, no black border
+
+
+def test_colour_pair_judges_read_real_images_and_reject_untranslated_ones():
+    from gencore.recipes import cyclegan_colour as cc
+
+    grey, colour = (data.load(name, split="heldout") for name in cc.DOMAINS)
+    assert cc.judged(colour.x, colour.y, "colour") == {
+        "looks_target": pytest.approx(1.0, abs=0.02),
+        "digit_kept": pytest.approx(0.95, abs=0.04),
+    }
+    untranslated = cc.judged(grey.x, grey.y, "colour")
+    assert untranslated["looks_target"] < 0.05
+    inverted = cc.judged(-grey.x, grey.y, "colour")  # black on white is not colour
+    assert inverted["looks_target"] < 0.05
+    with pytest.raises(ValueError, match="unknown target domain"):
+        cc.judged(grey.x, grey.y, "printed")
+    with pytest.raises(ValueError, match="unknown judge"):
+        cc.judge_data("size", "train")

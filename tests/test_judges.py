@@ -29,6 +29,10 @@ def test_knn_judge_rejects_bad_input():
         judges.digit_judge("cursive")
     with pytest.raises(ValueError, match="28, 28"):
         judges.KNNJudge(x, torch.zeros(4), k=2).predict(torch.zeros(2, 1, 32, 32))
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):  # colour images for a judge of grey ones
+        judges.KNNJudge(x, torch.zeros(4), k=2).predict(torch.zeros(2, 3, 28, 28))
+    colour = judges.KNNJudge(torch.linspace(-1, 1, 4).view(4, 1, 1, 1).expand(4, 3, 28, 28), torch.arange(4), k=1)
+    assert colour.predict(torch.full((2, 3, 28, 28), 0.9)).tolist() == [3, 3]
 
 
 @pytest.fixture(scope="module")

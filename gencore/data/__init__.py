@@ -14,6 +14,7 @@ import inspect
 from collections.abc import Callable
 
 from gencore.data.base import Data
+from gencore.data.colour_digits import load_mnist_colour, load_mnist_grey
 from gencore.data.idx import load_mnist_idx, read_idx, write_idx
 from gencore.data.images import binarize, load_digits, load_mnist5k, load_mnist5k_binary
 from gencore.data.printed_digits import load_printed_digits, load_printed_fonts
@@ -38,6 +39,8 @@ _REGISTRY: dict[str, Callable[..., Data]] = {
     "mnist5k-binary": load_mnist5k_binary,
     "digits": load_digits,
     "printed-digits": load_printed_digits,
+    "mnist-grey": load_mnist_grey,
+    "mnist-colour": load_mnist_colour,
     "printed-fonts": load_printed_fonts,
     "mnist-idx": load_mnist_idx,
     "ring8": functools.partial(load_toy2d, "ring8"),
@@ -57,9 +60,10 @@ def load(name: str, **kwargs) -> Data:
 
     ``mnist5k``, ``mnist5k-binary`` (MNIST-5k thresholded at 0 into ``{-1, 1}``
     by :func:`binarize`) and ``digits`` take ``split`` (``"train"``, ``"heldout"`` or
-    ``"all"``); ``mnist-idx`` takes ``root`` (a folder with the four MNIST IDX
-    files) and ``split`` (``"train"`` or ``"test"``); the 2-D mixtures take
-    ``n`` and ``seed``.
+    ``"all"``); the two halves of MNIST-5k ``mnist-grey`` and ``mnist-colour``
+    (:mod:`gencore.data.colour_digits`) take ``split`` (``"train"`` or ``"heldout"``);
+    ``mnist-idx`` takes ``root`` (a folder with the four MNIST IDX files) and ``split``
+    (``"train"`` or ``"test"``); the 2-D mixtures take ``n`` and ``seed``.
     """
     try:
         loader = _REGISTRY[name]

@@ -28,16 +28,18 @@ DOMAINS = ("handwritten", "printed")
 _DATASETS = {"handwritten": "mnist5k", "printed": "printed-digits"}
 
 
-def _check_images(x: torch.Tensor, what: str) -> None:
-    if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+def _check_images(x: torch.Tensor, what: str, channels: int | None = None) -> None:
+    ok = isinstance(x, torch.Tensor) and x.ndim == 4 and tuple(x.shape[2:]) == (28, 28)
+    if not ok or (channels is not None and x.shape[1] != channels):
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{what}: expected images of shape (N, 1, 28, 28) in [-1, 1], got {shape}")
+        c = "C" if channels is None else channels
+        raise ValueError(f"{what}: expected images of shape (N, {c}, 28, 28) in [-1, 1], got {shape}")
 
 
 class KNNJudge:
     """A k-nearest-neighbour vote over flattened images.
 
-    ``images`` ``(N, 1, 28, 28)`` and integer ``labels`` ``(N,)`` are the training
+    ``images`` ``(N, C, 28, 28)`` (C = 1 for grey, 3 for colour) and integer ``labels`` ``(N,)`` are the training
     set; :meth:`predict` returns the majority label of the ``k`` nearest training
     images (ties go to the smaller label), :meth:`accuracy` the share of
     predictions equal to given labels.
@@ -58,7 +60,7 @@ class KNNJudge:
     @torch.no_grad()
     def predict(self, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
         """The majority label ``(N,)`` of each image's ``k`` nearest training images."""
-        _check_images(images, "KNNJudge.predict")
+        _check_images(images, "KNNJudge.predict", self.points.shape[1] // (28 * 28))
         out = []
         for i in range(0, len(images), batch_size):
             q = images[i : i + batch_size].detach().cpu().reshape(-1, self.points.shape[1]).float()

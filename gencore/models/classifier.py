@@ -14,14 +14,18 @@ from torch import nn
 
 
 class MNISTClassifier(nn.Module):
-    """Images (N, 1, 28, 28) in [-1, 1] -> logits (N, 10)."""
+    """Images (N, C, 28, 28) in [-1, 1] -> logits (N, classes); C = ``channels`` (1 for MNIST, 3 for colour)."""
 
     feature_dim = 128
 
-    def __init__(self, width: int = 32, dropout: float = 0.3):
+    def __init__(self, width: int = 32, dropout: float = 0.3, channels: int = 1, classes: int = 10):
         super().__init__()
+        for what, v in (("channels", channels), ("classes", classes)):
+            if not (isinstance(v, int) and v >= 1):
+                raise ValueError(f"MNISTClassifier: {what} must be a positive integer, got {v!r}")
+        self.channels = channels
         self.body = nn.Sequential(
-            nn.Conv2d(1, width, 3, padding=1),
+            nn.Conv2d(channels, width, 3, padding=1),
             nn.ReLU(),
             nn.MaxPool2d(2),  # 14
             nn.Conv2d(width, 2 * width, 3, padding=1),
@@ -32,12 +36,12 @@ class MNISTClassifier(nn.Module):
             nn.Linear(2 * width * 7 * 7, self.feature_dim),
             nn.ReLU(),
         )
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.feature_dim, 10))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.feature_dim, classes))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate activations (N, 128)."""
-        if x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
-            raise ValueError(f"expected images of shape (N, 1, 28, 28) in [-1, 1], got {tuple(x.shape)}")
+        if x.ndim != 4 or tuple(x.shape[1:]) != (self.channels, 28, 28):
+            raise ValueError(f"expected images of shape (N, {self.channels}, 28, 28) in [-1, 1], got {tuple(x.shape)}")
         return self.body(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

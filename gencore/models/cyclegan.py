@@ -19,9 +19,15 @@ import torch
 from torch import nn
 
 
-def _check(x: torch.Tensor) -> None:
-    if x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
-        raise ValueError(f"expected images of shape (N, 1, 28, 28) in [-1, 1], got {tuple(x.shape)}")
+def _check(x: torch.Tensor, channels: int = 1) -> None:
+    if x.ndim != 4 or tuple(x.shape[1:]) != (channels, 28, 28):
+        raise ValueError(f"expected images of shape (N, {channels}, 28, 28) in [-1, 1], got {tuple(x.shape)}")
+
+
+def _check_channels(channels, who: str) -> int:
+    if not (isinstance(channels, int) and channels >= 1):
+        raise ValueError(f"{who}: channels must be a positive integer (1 for grey, 3 for colour), got {channels!r}")
+    return channels
 
 
 class ResidualBlock(nn.Module):
@@ -44,12 +50,12 @@ class ResidualBlock(nn.Module):
 
 
 class ResnetGenerator(nn.Module):
-    """Images (N, 1, 28, 28) in [-1, 1] -> images of the other domain, same shape and range."""
+    """Images (N, C, 28, 28) in [-1, 1] -> images of the other domain, same shape and range (C = ``channels``)."""
 
-    def __init__(self, width: int = 16, blocks: int = 3):
+    def __init__(self, width: int = 16, blocks: int = 3, channels: int = 1):
         super().__init__()
-        w = width
-        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(1, w, 7), nn.InstanceNorm2d(w), nn.ReLU()]
+        w, self.channels = width, _check_channels(channels, "ResnetGenerator")
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(channels, w, 7), nn.InstanceNorm2d(w), nn.ReLU()]
         for c in (w, 2 * w):  # 28 -> 14 -> 7
             layers += [nn.Conv2d(c, 2 * c, 3, stride=2, padding=1), nn.InstanceNorm2d(2 * c), nn.ReLU()]
         layers += [ResidualBlock(4 * w) for _ in range(blocks)]
@@ -59,17 +65,17 @@ class ResnetGenerator(nn.Module):
                 nn.InstanceNorm2d(c // 2),
                 nn.ReLU(),
             ]
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(w, 1, 7), nn.Tanh()]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(w, channels, 7), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.apply(_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check(x)
+        _check(x, self.channels)
         return self.net(x)
 
 
 class PatchDiscriminator(nn.Module):
-    """Images (N, 1, 28, 28) -> patch scores (N, 1, 7, 7), one unbounded score per 26x26 patch.
+    """Images (N, C, 28, 28) (C = ``channels``) -> patch scores (N, 1, 7, 7), one unbounded score per 26x26 patch.
 
     Two 4x4 stride-2 convolutions (28 -> 14 -> 7), then two 3x3 convolutions at 7x7, the last
     to one channel; instance norm after the second and third (none after the first, as in the
@@ -81,8 +87,9 @@ class PatchDiscriminator(nn.Module):
     adds image-wide statistics to every layer either way.)
     """
 
-    def __init__(self, width: int = 16, extra: int = 0):
+    def __init__(self, width: int = 16, extra: int = 0, channels: int = 1):
         super().__init__()
+        self.channels = _check_channels(channels, "PatchDiscriminator")
         if not (isinstance(extra, int) and extra >= 0):
             raise ValueError(f"PatchDiscriminator: extra must be a non-negative integer, got {extra!r}")
         w = width
@@ -90,7 +97,7 @@ class PatchDiscriminator(nn.Module):
         for _ in range(extra):
             more += [nn.Conv2d(4 * w, 4 * w, 3, padding=1), nn.InstanceNorm2d(4 * w), nn.LeakyReLU(0.2)]
         self.net = nn.Sequential(
-            nn.Conv2d(1, w, 4, stride=2, padding=1),  # 14, no norm on the first layer (as the official code)
+            nn.Conv2d(channels, w, 4, stride=2, padding=1),  # 14, no norm on the first layer (as the official code)
             nn.LeakyReLU(0.2),
             nn.Conv2d(w, 2 * w, 4, stride=2, padding=1),  # 7
             nn.InstanceNorm2d(2 * w),
@@ -104,7 +111,7 @@ class PatchDiscriminator(nn.Module):
         self.apply(_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check(x)
+        _check(x, self.channels)
         return self.net(x)
 
 
@@ -119,16 +126,19 @@ def _init(m: nn.Module) -> None:
 class TranslationSnapshots(nn.Module):
     """Translations of a fixed panel recorded during training, for a slider over training.
 
-    ``frames``: (snapshots, 2, panel, 28, 28) uint8: at each recorded step, G_AB of
-    the panel's handwritten digits and G_BA of its printed digits, as 0-255;
-    ``steps``: (snapshots,) the step of each. Filled by the recipe while it trains.
+    ``frames``: (snapshots, 2, panel, 28, 28) uint8, or (snapshots, 2, panel, C, 28, 28) for
+    ``channels`` C > 1: at each recorded step, G_AB of the panel's images of domain A and
+    G_BA of those of domain B, as 0-255; ``steps``: (snapshots,) the step of each. Filled by
+    the recipe while it trains.
     """
 
-    def __init__(self, snapshots: int = 16, panel: int = 10):
+    def __init__(self, snapshots: int = 16, panel: int = 10, channels: int = 1):
         super().__init__()
-        self.register_buffer("frames", torch.zeros(snapshots, 2, panel, 28, 28, dtype=torch.uint8))
+        image = (28, 28) if _check_channels(channels, "TranslationSnapshots") == 1 else (channels, 28, 28)
+        self.register_buffer("frames", torch.zeros(snapshots, 2, panel, *image, dtype=torch.uint8))
         self.register_buffer("steps", torch.zeros(snapshots, dtype=torch.int64))
 
     def images(self, i: int) -> torch.Tensor:
-        """Frame ``i`` as floats in [-1, 1]: (2, panel, 1, 28, 28)."""
-        return self.frames[i].float().div(127.5).sub(1).unsqueeze(2)
+        """Frame ``i`` as floats in [-1, 1]: (2, panel, C, 28, 28)."""
+        frame = self.frames[i].float().div(127.5).sub(1)
+        return frame.unsqueeze(2) if frame.ndim == 4 else frame

@@ -5,6 +5,8 @@
 - :mod:`~gencore.recipes.mnist_classifier`: ``mnist-classifier``;
 - :mod:`~gencore.recipes.mnist_gans`: ``dcgan-mnist``, ``wgan-gp-mnist``;
 - :mod:`~gencore.recipes.cyclegan_digits`: ``digit-classifier``, ``cyclegan-digits`` and its ablations;
+- :mod:`~gencore.recipes.cyclegan_colour`: ``cyclegan-colour`` and its judges ``colour-domain-judge``,
+  ``grey-digit-judge``, ``colour-digit-judge``;
 - :mod:`~gencore.recipes.shapes_regressor`: ``shapes-regressor``;
 - :mod:`~gencore.recipes.stylegan_shapes`: ``stylegan-shapes``;
 - :mod:`~gencore.recipes.conditional_fonts`: ``font-recognizer``, ``cvae-fonts``, ``cgan-fonts``, ``cvae-gan-fonts``.
@@ -18,6 +20,7 @@ nothing of a family is re-exported here.
 from gencore.recipes import (  # noqa: F401  (they register)
     blur_mnist,
     conditional_fonts,
+    cyclegan_colour,
     cyclegan_digits,
     mnist_classifier,
     mnist_gans,

@@ -65,19 +65,23 @@ register(
 )
 
 
-def panel(split: str = "heldout") -> tuple[torch.Tensor, torch.Tensor]:
-    """The first image of each digit 0-9 of each domain's ``split``: two ``(10, 1, 28, 28)`` tensors (A, B)."""
+#: the data sets of domains A and B of ``cyclegan-digits``
+DOMAINS = ("mnist5k", "printed-digits")
+
+
+def panel(split: str = "heldout", domains: tuple[str, str] = DOMAINS) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first image of each digit 0-9 of each domain's ``split``: two ``(10, C, 28, 28)`` tensors (A, B)."""
     out = []
-    for name in ("mnist5k", "printed-digits"):
+    for name in domains:
         d = data.load(name, split=split)
         out.append(torch.stack([d.x[(d.y == k).nonzero()[0, 0]] for k in range(10)]))
     return out[0], out[1]
 
 
-def unpaired_batches(batch_size: int, seed: int):
+def unpaired_batches(batch_size: int, seed: int, domains: tuple[str, str] = DOMAINS):
     """Endless ``(x_a, x_b)``: shuffled batches of the two training sets, drawn independently (no pairs, no labels)."""
-    a = data.load("mnist5k", split="train").batches(batch_size, seed=seed)
-    b = data.load("printed-digits", split="train").batches(batch_size, seed=seed + 1000)
+    a = data.load(domains[0], split="train").batches(batch_size, seed=seed)
+    b = data.load(domains[1], split="train").batches(batch_size, seed=seed + 1000)
     return ((xa, xb) for (xa, _), (xb, _) in zip(a, b, strict=True))
 
 
@@ -88,9 +92,12 @@ def cyclegan_parts(config: dict) -> dict[str, tuple[str, dict]]:
     return {"G_AB": g, "G_BA": g, "D_A": d, "D_B": d, "snapshots": ("cyclegan-snapshots", dict(s))}
 
 
-def fit_cyclegan(parts: dict, config: dict, progress: bool | None = None, **train_options) -> History:
+def fit_cyclegan(
+    parts: dict, config: dict, progress: bool | None = None, *, domains: tuple[str, str] = DOMAINS, **train_options
+) -> History:
     """Train both generators and discriminators in place; record the panel's translations into ``parts["snapshots"]``.
 
+    ``domains``: the data sets of A and B (their train splits train, their held-out panels are recorded).
     The learning rate is constant for the first ``decay_from`` of the steps, then
     decays linearly to zero (:class:`~gencore.train.LinearDecay`).
     """
@@ -105,7 +112,7 @@ def fit_cyclegan(parts: dict, config: dict, progress: bool | None = None, **trai
     )
     decay = LinearDecay([opt_g, opt_d], max(1, tr["steps"]), decay_from=tr["decay_from"])
     dev = gencore.module_device(g_ab)
-    panel_a, panel_b = (p.to(dev) for p in panel())
+    panel_a, panel_b = (p.to(dev) for p in panel(domains=domains))
     count = snaps.frames.shape[0]
     when = {round(k * tr["steps"] / (count - 1)): k for k in range(count)} if count > 1 else {tr["steps"]: 0}
 
@@ -113,12 +120,13 @@ def fit_cyclegan(parts: dict, config: dict, progress: bool | None = None, **trai
         if step not in when:
             return
         with torch.no_grad(), gencore.eval_mode(g_ab, g_ba):
-            frame = torch.stack([g_ab(panel_a), g_ba(panel_b)])[:, :, 0]  # (2, panel, 28, 28)
+            frame = torch.stack([g_ab(panel_a), g_ba(panel_b)])  # (2, panel, C, 28, 28)
+        frame = frame[:, :, 0] if frame.shape[2] == 1 else frame  # grey: (2, panel, 28, 28)
         snaps.frames[when[step]] = ((frame + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
         snaps.steps[when[step]] = step
 
     record(0)
-    batches = unpaired_batches(tr["batch_size"], tr["seed"])
+    batches = unpaired_batches(tr["batch_size"], tr["seed"], domains)
     return train(phases, batches, tr["steps"], hooks=[decay, record], progress=progress, **train_options)
 
 
