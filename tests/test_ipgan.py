@@ -175,3 +175,14 @@ def test_recipes_train_a_few_steps():
     assert run.history.evals["cpu_time_s"][0][0] == 3
     judge = train_recipe("font-factor-judge", steps=2, batch_size=16, progress=False)
     assert judge.history.completed_steps == 2
+
+
+def test_copy_baselines_read_from_the_real_images_match_reading_the_copies():
+    from gencore import pretrained
+
+    parts = pretrained.load_parts("ipgan-fonts")
+    scores = ip.mixing_scores(parts, "held-out fonts", seed=2)
+    s, a = ip.mixing_pairs("held-out fonts", seed=2)
+    d = task("heldout")
+    assert scores["copy x^a"] == pytest.approx(ip.transfer_scores(d.x[a], s, a))
+    assert scores["copy x^s"]["font_of_s"] > 0.9 and scores["copy x^s"]["digit"] == 0.0

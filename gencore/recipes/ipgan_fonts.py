@@ -14,6 +14,7 @@ height, the rotation and the shift (:class:`~gencore.models.conditional.PrintedF
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -22,7 +23,7 @@ import torch.nn.functional as F
 
 import gencore
 from gencore import pretrained
-from gencore.models.conditional import POSE, pose_targets
+from gencore.models.conditional import POSE, POSE_CENTRE, POSE_SPREAD, pose_targets
 from gencore.recipes.base import Recipe, register
 from gencore.recipes.conditional_fonts import FONTS_USED, task
 from gencore.train import History, Phase, classifier_phase, train
@@ -111,8 +112,6 @@ def factor_agreement(read: dict[str, torch.Tensor], factors: dict[str, torch.Ten
         "digit": float((read["digit"] == factors["digit"]).float().mean()),
         "weight": float((read["weight"] == factors["weight"]).float().mean()),
     }
-    from gencore.models.conditional import POSE_CENTRE, POSE_SPREAD
-
     for i, name in enumerate(POSE):
         est = (read[name] - POSE_CENTRE[i]) / POSE_SPREAD[i]
         out[name] = float(1 - (est - true[:, i]).pow(2).sum() / (true[:, i] - true[:, i].mean()).pow(2).sum())
@@ -246,32 +245,56 @@ def font_read(images: torch.Tensor, recognizer=None) -> torch.Tensor:
     return probs.view(len(images), 10, len(FONTS_USED)).sum(1).argmax(1)
 
 
-def transfer_scores(images: torch.Tensor, idx_s, idx_a, recognizer=None, judge=None) -> dict[str, float]:
-    """What ``images`` (one per pair) kept of x^s = ``task("heldout")[idx_s]`` and of x^a: the share read as
-    x^s's font (``font_of_s``) and as x^a's (``font_of_a``), and the factor agreement with x^a (digit,
-    weight, R² of each pose number) and the digit agreement with x^s (``digit_of_s``)."""
-    d = task("heldout")
+def readings(images: torch.Tensor, recognizer=None, judge=None) -> dict[str, torch.Tensor]:
+    """What the two judges read in ``images``: ``font`` (:func:`font_read`) and the factors of
+    :meth:`PrintedFactorJudge.read` (default judges: the shipped ``font-recognizer`` and ``font-factor-judge``)."""
     judge = judge if judge is not None else pretrained.cached("font-factor-judge")
-    font = font_read(images, recognizer)
-    pos = font_position(d)
     with gencore.eval_mode(judge):
-        read = judge.read(images)
+        return {"font": font_read(images, recognizer), **judge.read(images)}
+
+
+@functools.cache
+def _real_readings(recognizer_sha256: str, judge_sha256: str) -> dict[str, torch.Tensor]:
+    return readings(task("heldout").x)
+
+
+def agreement(read: dict[str, torch.Tensor], idx_s, idx_a) -> dict[str, float]:
+    """What images with :func:`readings` ``read`` (one per pair) kept of x^s = ``task("heldout")[idx_s]`` and
+    of x^a: the share read as x^s's font (``font_of_s``) and as x^a's (``font_of_a``), the factor agreement
+    with x^a (:func:`factor_agreement`: digit, weight, R² of each pose number) and the share read as x^s's
+    digit (``digit_of_s``)."""
+    d = task("heldout")
+    pos = font_position(d)
     out = {
-        "font_of_s": float((font == pos[idx_s]).float().mean()),
-        "font_of_a": float((font == pos[idx_a]).float().mean()),
+        "font_of_s": float((read["font"] == pos[idx_s]).float().mean()),
+        "font_of_a": float((read["font"] == pos[idx_a]).float().mean()),
     }
     out.update(factor_agreement(read, _factors(d, idx_a)))
     out["digit_of_s"] = float((read["digit"] == d.info["digit"][idx_s]).float().mean())
     return out
 
 
+def transfer_scores(images: torch.Tensor, idx_s, idx_a, recognizer=None, judge=None) -> dict[str, float]:
+    """:func:`agreement` of ``images`` (one per pair (x^s, x^a))."""
+    return agreement(readings(images, recognizer, judge), idx_s, idx_a)
+
+
 def mixing_scores(parts: dict, source: str, seed: int, recognizer=None, judge=None) -> dict[str, dict[str, float]]:
-    """:func:`transfer_scores` of IP-GAN's mixed images and of the two copying baselines, on the pairs
-    :func:`mixing_pairs` draws from ``seed`` (which also draws z_a)."""
+    """:func:`agreement` of IP-GAN's mixed images and of the two copying baselines (x^s itself, x^a itself),
+    on the pairs :func:`mixing_pairs` draws from ``seed`` (which also draws z_a). The real images are read
+    once (per version of the default judges) and indexed."""
     d = task("heldout")
     s, a = mixing_pairs(source, seed)
-    images = {"IP-GAN": mix(parts, d.x[s], d.x[a], seed), "copy x^s": d.x[s], "copy x^a": d.x[a]}
-    return {k: transfer_scores(v, s, a, recognizer, judge) for k, v in images.items()}
+    if recognizer is None and judge is None:
+        real = _real_readings(pretrained.main_sha256("font-recognizer"), pretrained.main_sha256("font-factor-judge"))
+    else:
+        real = readings(d.x, recognizer, judge)
+    mixed = readings(mix(parts, d.x[s], d.x[a], seed), recognizer, judge)
+    return {
+        "IP-GAN": agreement(mixed, s, a),
+        "copy x^s": agreement({k: v[s] for k, v in real.items()}, s, a),
+        "copy x^a": agreement({k: v[a] for k, v in real.items()}, s, a),
+    }
 
 
 def ipgan_scores(parts: dict) -> dict[str, float]:
@@ -292,8 +315,8 @@ register(
         config={
             "model": {"latent_dim": 16, "width": 32, "d_width": 16, "i_width": 16},
             "optim": {"lr": 1e-3, "betas": [0.5, 0.999]},
-            "weights": {"lambda": 0.1, "kl": 1.0, "centre_d": 0.01, "centre_c": 0.1},
-            "train": {"batch_size": 64, "identity_steps": 600, "steps": 2000, "p_same": 0.5, "seed": 0},
+            "weights": {"lambda": 0.1, "kl": 1.0, "centre_d": 0.01, "centre_c": 1.0},
+            "train": {"batch_size": 64, "identity_steps": 2000, "steps": 2000, "p_same": 0.5, "seed": 0},
         },
         parts=lambda c: {
             "generator": ("identity-generator", {"latent_dim": c["model"]["latent_dim"], "width": c["model"]["width"]}),

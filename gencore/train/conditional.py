@@ -222,7 +222,7 @@ def ipgan_phases(
     centres: torch.Tensor,
     weights: dict[str, float],
 ) -> list[Phase]:
-    """Eq. (cond-ipgan), Bao et al. (2018): the D and A+G steps on one batch ``(x^a, c^a, x^s, c^s)``.
+    """IP-GAN, Bao et al. (2018), Eq. (cond-ipgan-rec): the D and A+G steps on one batch ``(x^a, c^a, x^s, c^s)``.
 
     ``identity`` is the network I, already trained with softmax on the training identities
     and frozen here: its features f_I(x^s) are G's identity input, and its class centres
