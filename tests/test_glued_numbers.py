@@ -77,7 +77,10 @@ ALLOWED = {
     "ot_geometry": COMMON | {"1.5", "85", "97", "25", "18"},
     "cyclegan": COMMON | {"26", "5.3"},  # 26 × 26: a PatchGAN score's receptive field; the paper's section 5.3
     # 99.61: the talk's recognizer on real CASIA faces (the authors' number, quoted as theirs)
-    "conditional": COMMON | {"80", "100", "25", "8,000", "0.05", "95", "0.5", "99.61"},
+    "conditional": COMMON
+    | {"80", "100", "25", "8,000", "0.05", "95", "0.5", "99.61"}
+    # IP-GAN: the attribute code's size; thresholds its checks assert (45 %, 1.5 times chance)
+    | {"16", "45", "1.5"},
     # the talk's CelebA FIDs (the authors' claims), the recipe's steps, the asserts' thresholds
     "vae_blur": COMMON
     | {

@@ -36,7 +36,7 @@ BARE_LABEL = re.compile(r"(?<![$`\w])\((?:[a-z0-9]+-)+[a-z0-9]+\)(?!=)")
 
 # Chapters other branches were editing when the citations became links (issue 24): after merging
 # them, run `python tools/lab_roles.py book/NAME.ipynb` on each and empty this set.
-CITATION_ROLES_UNTIL_MERGED = {"conditional.ipynb"}
+CITATION_ROLES_UNTIL_MERGED: set[str] = set()
 
 
 def _cells(nb: Path) -> list[dict]:

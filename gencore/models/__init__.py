@@ -17,9 +17,12 @@ from torch import nn
 from gencore.models.autoencoder import Autoencoder
 from gencore.models.classifier import MNISTClassifier
 from gencore.models.conditional import (
+    AttributeEncoder,
     ConditionalEncoder,
     ConditionalGenerator,
     FeatureDiscriminator,
+    IdentityGenerator,
+    PrintedFactorJudge,
     Recognizer,
 )
 from gencore.models.cyclegan import PatchDiscriminator, ResnetGenerator, TranslationSnapshots
@@ -71,6 +74,9 @@ ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {
     "conditional-encoder": lambda c: ConditionalEncoder(**c),
     "feature-discriminator": lambda c: FeatureDiscriminator(**c),
     "recognizer": lambda c: Recognizer(**c),
+    "attribute-encoder": lambda c: AttributeEncoder(**c),
+    "identity-generator": lambda c: IdentityGenerator(**c),
+    "printed-factor-judge": lambda c: PrintedFactorJudge(**c),
 }
 
 

@@ -186,3 +186,106 @@ class Recognizer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
+
+
+class AttributeEncoder(nn.Module):
+    """IP-GAN's attribute network A, q(z | x^a) = N(μ, diag σ²): images (N, 1, 28, 28) -> (μ, log σ²), (N, latent_dim).
+
+    It sees the image alone (no label): what it keeps is what the identity features of
+    the other image do not give the generator.
+    """
+
+    def __init__(self, latent_dim: int = 16, width: int = 32, hidden: int = 128):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.body = _conv_features(width, hidden)
+        self.out = nn.Linear(hidden, 2 * latent_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        _check_images(x, "AttributeEncoder")
+        mu, log_var = self.out(self.body(x)).chunk(2, dim=1)
+        return mu, log_var.clamp(-12.0, 8.0)
+
+
+class IdentityGenerator(nn.Module):
+    """IP-GAN's generator G(f_I(x^s), z_a): identity features (N, identity_dim), attribute codes
+    (N, latent_dim) -> images (N, 1, 28, 28) in [-1, 1].
+
+    The same decoder as :class:`ConditionalGenerator`, with the class embedding replaced by a
+    linear map of the identity features, so an identity never seen in training still has an input.
+    """
+
+    def __init__(self, identity_dim: int = 128, latent_dim: int = 16, width: int = 32, embed: int = 32):
+        super().__init__()
+        self.identity_dim, self.latent_dim, self.width = identity_dim, latent_dim, width
+        self.identity = nn.Linear(identity_dim, embed)
+        self.project = nn.Sequential(
+            nn.Linear(latent_dim + embed, 2 * width * 7 * 7, bias=False), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU()
+        )
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False),  # 7 -> 14
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.ConvTranspose2d(width, 1, 4, 2, 1),  # 14 -> 28
+        )
+
+    def forward(self, identity: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        if identity.ndim != 2 or identity.shape[1] != self.identity_dim:
+            raise ValueError(
+                f"expected identity features of shape (N, {self.identity_dim}), got {tuple(identity.shape)}"
+            )
+        if z.ndim != 2 or z.shape != (len(identity), self.latent_dim):
+            raise ValueError(
+                f"expected attribute codes z of shape ({len(identity)}, {self.latent_dim}), got {tuple(z.shape)}"
+            )
+        h = self.project(torch.cat([z, self.identity(identity)], 1))
+        return 2 * torch.sigmoid(self.net(h.view(len(z), 2 * self.width, 7, 7))) - 1
+
+
+#: what :class:`PrintedFactorJudge` reads: the digit (10 classes), the stroke weight (2 classes) and four
+#: numbers standardized by :data:`POSE_CENTRE` and :data:`POSE_SPREAD`: height (pixels), rotation
+#: (radians), horizontal and vertical shift (pixels)
+POSE = ("height", "rotation", "shift_x", "shift_y")
+POSE_CENTRE = (19.0, 0.0, 0.0, 0.0)
+POSE_SPREAD = (1.7, 0.12, 1.15, 1.15)
+
+
+class PrintedFactorJudge(nn.Module):
+    """Reads the factors other than the font from printed digits (N, 1, 28, 28) in [-1, 1].
+
+    ``forward`` gives (digit logits (N, 10), weight logits (N, 2), standardized pose (N, 4));
+    ``read`` gives them in natural units. It judges IP-GAN's images; it is never trained on them.
+    """
+
+    def __init__(self, width: int = 32, feature_dim: int = 128):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 14
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 7
+            nn.Flatten(),
+            nn.Linear(2 * width * 7 * 7, feature_dim),
+            nn.ReLU(),
+        )
+        self.head = nn.Linear(feature_dim, 10 + 2 + len(POSE))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        _check_images(x, "PrintedFactorJudge")
+        out = self.head(self.body(x))
+        return out[:, :10], out[:, 10:12], out[:, 12:]
+
+    @torch.no_grad()
+    def read(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``digit`` and ``weight`` (N,) as indices, and each of :data:`POSE` (N,) in natural units."""
+        digit, weight, pose = self(x)
+        pose = pose * torch.tensor(POSE_SPREAD).to(pose) + torch.tensor(POSE_CENTRE).to(pose)
+        return {"digit": digit.argmax(1), "weight": weight.argmax(1), **dict(zip(POSE, pose.T, strict=True))}
+
+
+def pose_targets(factors: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The standardized pose (N, 4) of printed digits from their factors (``height``, ``rotation``, ``shift``)."""
+    raw = torch.stack([factors["height"], factors["rotation"], factors["shift"][:, 0], factors["shift"][:, 1]], 1)
+    return (raw - torch.tensor(POSE_CENTRE)) / torch.tensor(POSE_SPREAD)

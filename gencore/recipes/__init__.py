@@ -9,7 +9,8 @@
   ``grey-digit-judge``, ``colour-digit-judge``;
 - :mod:`~gencore.recipes.shapes_regressor`: ``shapes-regressor``;
 - :mod:`~gencore.recipes.stylegan_shapes`: ``stylegan-shapes``;
-- :mod:`~gencore.recipes.conditional_fonts`: ``font-recognizer``, ``cvae-fonts``, ``cgan-fonts``, ``cvae-gan-fonts``.
+- :mod:`~gencore.recipes.conditional_fonts`: ``font-recognizer``, ``cvae-fonts``, ``cgan-fonts``, ``cvae-gan-fonts``;
+- :mod:`~gencore.recipes.ipgan_fonts`: ``font-factor-judge``, ``ipgan-fonts``.
 
 A new family adds a module that calls :func:`register` and one import line below.
 ``train_recipe(name, **overrides)`` trains a variant in one call. A family's own measurements
@@ -22,6 +23,7 @@ from gencore.recipes import (  # noqa: F401  (they register)
     conditional_fonts,
     cyclegan_colour,
     cyclegan_digits,
+    ipgan_fonts,
     mnist_classifier,
     mnist_gans,
     shapes_regressor,

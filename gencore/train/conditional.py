@@ -1,4 +1,4 @@
-"""Losses and phases of the conditional generators of ``book/conditional.ipynb``: CGAN, CVAE, CVAE-GAN.
+"""Losses and phases of the conditional generators of ``book/conditional.ipynb``: CGAN, CVAE, CVAE-GAN, IP-GAN.
 
 With x a real image of class c, z ~ N(0, I), G(z, c) the generator, D the
 discriminator and f_D its last hidden layer, C the classifier and f_C its features,
@@ -209,3 +209,81 @@ def cvae_gan_phases(
         Phase("classifier", c_step, takes_batch=False),
         Phase("encoder+generator", eg_step, takes_batch=False),
     ]
+
+
+def ipgan_phases(
+    identity,
+    attributes,
+    generator,
+    discriminator,
+    opt_ag,
+    opt_d,
+    *,
+    centres: torch.Tensor,
+    weights: dict[str, float],
+) -> list[Phase]:
+    """IP-GAN, Bao et al. (2018), Eq. (cond-ipgan-rec): the D and A+G steps on one batch ``(x^a, c^a, x^s, c^s)``.
+
+    ``identity`` is the network I, already trained with softmax on the training identities
+    and frozen here: its features f_I(x^s) are G's identity input, and its class centres
+    ``centres`` (K, d) = E[f_I(x) | c] of the real training images are what G's images of
+    identity c^s must match (class-wise feature centres, :func:`classwise_centre_loss`).
+    ``weights`` holds λ (``lambda``, the reconstruction weight of pairs of different
+    identities), λ_KL (``kl``), λ_GD (``centre_d``) and λ_GC (``centre_c``). With
+    x' = G(f_I(x^s), z_a), z_a ~ q(z | x^a):
+
+        L_D  = −E log D(x^a) − E log(1 − D(x'))
+        L_AG = λ_KL KL(q(z | x^a) ‖ N(0, I)) + w ½‖x^a − x'‖² + λ_GD L_GD + λ_GC L_GC,
+               w = 1 if c^s = c^a else λ,
+               L_GD = ½‖E f_D(x^a) − E f_D(x')‖²,  L_GC = ½ (1/|c|) Σ_c ‖centres[c] − E[f_I(x') | c^s = c]‖²
+    """
+    missing = {"lambda", "kl", "centre_d", "centre_c"} - set(weights)
+    if missing:
+        raise ValueError(f"ipgan_phases needs weights lambda, kl, centre_d, centre_c; missing {sorted(missing)}")
+    if centres.ndim != 2 or centres.shape[1] != generator.identity_dim:
+        raise ValueError(
+            f"centres must be the identities' feature centres ({generator.identity_dim} wide), "
+            f"got {tuple(centres.shape)}"
+        )
+    d_loss_fn, _ = gan_losses("minimax")
+    dev = module_device(generator)
+    centres = centres.to(dev)
+    identity.eval()  # fixed: dropout off, features deterministic
+    state: dict = {}
+
+    def mix(x_a, x_s):
+        with torch.no_grad():
+            f_s = identity.features(x_s)
+        mu, log_var = attributes(x_a)
+        z = mu + torch.randn_like(mu) * (0.5 * log_var).exp()  # reparameterization
+        return generator(f_s, z), mu, log_var
+
+    def d_step(batch) -> dict[str, float]:
+        x_a, c_a, x_s, c_s = (t.to(dev) for t in batch[:4])
+        state.update(x_a=x_a, c_a=c_a, x_s=x_s, c_s=c_s)
+        with torch.no_grad():
+            fake = mix(x_a, x_s)[0]
+        loss = d_loss_fn(discriminator(x_a), discriminator(fake))
+        opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_d.step()
+        return {"d_loss": loss.item()}
+
+    def ag_step(_: None) -> dict[str, float]:
+        x_a, c_a, x_s, c_s = (state[k] for k in ("x_a", "c_a", "x_s", "c_s"))
+        with frozen(discriminator, identity):
+            fake, mu, log_var = mix(x_a, x_s)
+            same = (c_s == c_a).to(fake.dtype)
+            w = same + weights["lambda"] * (1 - same)
+            rec = (0.5 * w * (x_a - fake).pow(2).flatten(1).sum(1)).mean()
+            kl = gaussian_kl(mu, log_var).mean()
+            fd_real, fd_fake = discriminator.features(torch.cat([x_a, fake])).split(len(x_a))
+            centre_d = feature_centre_loss(fd_real.detach(), fd_fake)
+            centre_c = classwise_centre_loss(centres, identity.features(fake), c_s)
+            loss = rec + weights["kl"] * kl + weights["centre_d"] * centre_d + weights["centre_c"] * centre_c
+            opt_ag.zero_grad(set_to_none=True)
+            loss.backward()
+        opt_ag.step()
+        return {"rec": rec.item(), "kl": kl.item(), "centre_d": centre_d.item(), "centre_c": centre_c.item()}
+
+    return [Phase("discriminator", d_step), Phase("attributes+generator", ag_step, takes_batch=False)]
