@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gencore.models.layers import conv_trunk
+
 
 class MNISTClassifier(nn.Module):
     """Images (N, C, 28, 28) in [-1, 1] -> logits (N, classes); C = ``channels`` (1 for MNIST, 3 for colour)."""
@@ -24,18 +26,7 @@ class MNISTClassifier(nn.Module):
             if not (isinstance(v, int) and v >= 1):
                 raise ValueError(f"MNISTClassifier: {what} must be a positive integer, got {v!r}")
         self.channels = channels
-        self.body = nn.Sequential(
-            nn.Conv2d(channels, width, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # 14
-            nn.Conv2d(width, 2 * width, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # 7
-            nn.Flatten(),
-            nn.Dropout(dropout),
-            nn.Linear(2 * width * 7 * 7, self.feature_dim),
-            nn.ReLU(),
-        )
+        self.body = conv_trunk(channels, width, self.feature_dim, dropout)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.feature_dim, classes))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gencore.models.layers import conv_trunk
 from gencore.models.sampling import sample_in_chunks
 
 
@@ -166,18 +167,7 @@ class Recognizer(nn.Module):
         super().__init__()
         _check_classes(classes, "Recognizer")
         self.classes, self.feature_dim = classes, feature_dim
-        self.body = nn.Sequential(
-            nn.Conv2d(1, width, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # 14
-            nn.Conv2d(width, 2 * width, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # 7
-            nn.Flatten(),
-            nn.Dropout(dropout),
-            nn.Linear(2 * width * 7 * 7, feature_dim),
-            nn.ReLU(),
-        )
+        self.body = conv_trunk(1, width, feature_dim, dropout)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(feature_dim, classes))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -259,17 +249,7 @@ class PrintedFactorJudge(nn.Module):
 
     def __init__(self, width: int = 32, feature_dim: int = 128):
         super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(1, width, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # 14
-            nn.Conv2d(width, 2 * width, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # 7
-            nn.Flatten(),
-            nn.Linear(2 * width * 7 * 7, feature_dim),
-            nn.ReLU(),
-        )
+        self.body = conv_trunk(1, width, feature_dim, None)
         self.head = nn.Linear(feature_dim, 10 + 2 + len(POSE))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
