@@ -75,7 +75,7 @@ ALLOWED = {
     "stylegan": COMMON | {"57,600", "16", "0.995", "0.289", "0.99", "0.92", "300", "150"},
     "sefa": COMMON | {"1.5", "25", "0.999"},
     "ot_geometry": COMMON | {"1.5", "85", "97", "25", "18"},
-    "cyclegan": COMMON | {"26", "5.3"},  # 26 × 26: a PatchGAN score's receptive field; the paper's section 5.3
+    "cyclegan": COMMON | {"95", "26", "5.3"},  # 26 × 26: a PatchGAN score's receptive field; the paper's section 5.3
     # 99.61: the talk's recognizer on real CASIA faces (the authors' number, quoted as theirs)
     "conditional": COMMON
     | {"80", "100", "25", "8,000", "0.05", "95", "0.5", "99.61"}
