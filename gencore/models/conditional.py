@@ -48,6 +48,22 @@ def balanced_labels(n: int, classes: int) -> torch.Tensor:
     return torch.arange(n) % classes
 
 
+def _decoder(inputs: int, width: int) -> tuple[nn.Sequential, nn.Sequential]:
+    """The conditional generators' decoder, as ``(project, net)``: a linear projection of the
+    (N, inputs) code to 2·width × 7 × 7 with batch norm and ReLU, then two transposed
+    convolutions 7 -> 14 -> 28 ending in pixel logits (N, 1, 28, 28)."""
+    project = nn.Sequential(
+        nn.Linear(inputs, 2 * width * 7 * 7, bias=False), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU()
+    )
+    net = nn.Sequential(
+        nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False),  # 7 -> 14
+        nn.BatchNorm2d(width),
+        nn.ReLU(),
+        nn.ConvTranspose2d(width, 1, 4, 2, 1),  # 14 -> 28: logits
+    )
+    return project, net
+
+
 class ConditionalGenerator(nn.Module):
     """G(z, c): z (N, latent_dim), labels c (N,) -> images (N, 1, 28, 28) in [-1, 1]."""
 
@@ -56,15 +72,7 @@ class ConditionalGenerator(nn.Module):
         _check_classes(classes, "ConditionalGenerator")
         self.classes, self.latent_dim, self.width = classes, latent_dim, width
         self.embed = nn.Embedding(classes, embed)
-        self.project = nn.Sequential(
-            nn.Linear(latent_dim + embed, 2 * width * 7 * 7, bias=False), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU()
-        )
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False),  # 7 -> 14
-            nn.BatchNorm2d(width),
-            nn.ReLU(),
-            nn.ConvTranspose2d(width, 1, 4, 2, 1),  # 14 -> 28: logits
-        )
+        self.project, self.net = _decoder(latent_dim + embed, width)
 
     def logits(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Pixel logits l (N, 1, 28, 28): the image is 2σ(l) − 1, the Bernoulli mean of (x + 1)/2 is σ(l)."""
@@ -209,15 +217,7 @@ class IdentityGenerator(nn.Module):
         super().__init__()
         self.identity_dim, self.latent_dim, self.width = identity_dim, latent_dim, width
         self.identity = nn.Linear(identity_dim, embed)
-        self.project = nn.Sequential(
-            nn.Linear(latent_dim + embed, 2 * width * 7 * 7, bias=False), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU()
-        )
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False),  # 7 -> 14
-            nn.BatchNorm2d(width),
-            nn.ReLU(),
-            nn.ConvTranspose2d(width, 1, 4, 2, 1),  # 14 -> 28
-        )
+        self.project, self.net = _decoder(latent_dim + embed, width)
 
     def forward(self, identity: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         if identity.ndim != 2 or identity.shape[1] != self.identity_dim:
