@@ -7,6 +7,7 @@ book labels it (``book/_ext/citelinks.py``); Sphinx reads the links as {cite:p} 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -85,6 +86,7 @@ def _unordered(text: str) -> str:
 def test_links_and_roles_convert_both_ways_without_loss(nb):
     """What Sphinx reads (links -> roles) and what the tool writes (roles -> links) undo each other."""
     for text in _markdown(nb):
+        text = citelinks.REFS.sub("", text)  # the list of references is read one way: as the directive
         roles = citelinks.links_to_roles(text)
         links = citelinks.roles_to_links(text, LABELS)[0]
         assert citelinks.roles_to_links(roles, LABELS)[0] == links
@@ -110,3 +112,28 @@ def test_the_book_loads_the_extension():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]
     assert config["local_extensions"].get("citelinks") == "book/_ext"
     assert "citelinks" in config["config"]["extensions"]
+
+
+def test_a_chapters_list_of_references_is_read_as_its_bibliography():
+    block = citelinks.reference_list(["qiu2020nndl", "kingma2014auto"], BOOK / "references.bib")
+    lines = block.splitlines()
+    assert lines[0] == citelinks.REFS_OPEN and lines[-1] == citelinks.REFS_CLOSE
+    # the HTML book's order (author, year) and labels, one line per work
+    assert [ln.split("]")[0] for ln in lines[1:-1]] == ["- [Kingma and Welling, 2014", "- [Qiu, 2020"]
+    text = f"## References\n\n{block}"
+    assert citelinks.links_to_roles(text) == f"## References\n\n{citelinks.BIBLIOGRAPHY}"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_chapter_lists_the_works_it_cites(nb):
+    text = "\n".join(_markdown(nb))
+    blocks = citelinks.REFS.findall(text)
+    assert len(blocks) == 1, f"{nb.name}: run `python tools/lab_roles.py {nb.relative_to(ROOT)}`"
+    keys = citelinks.cited_keys(text)
+    assert keys, f"{nb.name} cites nothing"
+    items = blocks[0].splitlines()[1:-1]
+    assert len(items) == len(keys)
+    # labels as in the HTML list: two works of one author-year pair are told apart as 2019a, 2019b
+    shown = {re.sub(r"(\d{4})[a-z]$", r"\1", item[3 : item.index("]")]) for item in items}
+    assert shown == {"{}, {}".format(*LABELS[k]) for k in keys}
+    assert "{bibliography}" not in text  # JupyterLab cannot run the directive: it would show nothing

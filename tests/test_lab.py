@@ -151,7 +151,11 @@ _STATE = """() => {
   // jupyterlab-myst has no bibliography: a {cite} role shows its bare key, titled "Citation Not Found".
   const uncited = Array.from(document.querySelectorAll('.jp-MarkdownCell [title="Citation Not Found"]'))
     .map(e => e.textContent.trim());
-  return {prompts, mdText, unrendered, errors, kernel: kernel.trim(), uncited};
+  // the chapter's list of references (tools/lab_roles.py writes it where the HTML book has its bibliography)
+  const refCell = Array.from(document.querySelectorAll('.jp-MarkdownCell'))
+    .find(c => Array.from(c.querySelectorAll('h2')).some(h => h.textContent.includes('References')));
+  const references = refCell ? refCell.querySelectorAll('li').length : 0;
+  return {prompts, mdText, unrendered, errors, kernel: kernel.trim(), uncited, references};
 }"""
 
 
@@ -201,6 +205,8 @@ def test_chapter_runs_and_reads_right_in_jupyterlab(lab, browser, chapter):
     raw = sorted({m.group(0) for m in RAW_MYST.finditer(text)})
     assert not raw, f"{chapter}: raw MyST visible in JupyterLab: {raw}"
     assert not state["uncited"], f"{chapter}: citations shown as bare keys (run tools/lab_roles.py): {state['uncited']}"
+    assert state["references"] > 0, f"{chapter}: the References section lists nothing (run tools/lab_roles.py)"
+    assert "written by tools/lab_roles.py" not in text, f"{chapter}: the list's marker comment is shown"
     if shots:
         (Path(shots) / f"{chapter}.txt").write_text(text, encoding="utf-8")
     unfilled = [n for n in _placeholder_names(nb) if n in text]

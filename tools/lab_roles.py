@@ -15,7 +15,9 @@ For each notebook it
   book/references.bib labelled author–year, "([Kingma and Welling, 2014](references.bib#kingma2014auto))"
   and "[Qiu (2020)](references.bib#qiu2020nndl)": jupyterlab-myst has no bibliography and shows
   a role as its bare key; the book's Sphinx extension book/_ext/citelinks.py turns the links back
-  into the roles, so the HTML book's citations are unchanged.
+  into the roles, so the HTML book's citations are unchanged;
+- writes the chapter's list of references, in Markdown, where its `{bibliography}` directive was
+  (or refreshes the list): JupyterLab cannot run the directive, and citelinks.py puts it back.
 
 `{eval}` reads the kernel's state when the Markdown cell is reached, so each variable must be
 assigned in a code cell *before* the cell that shows it. The script prints every place where
@@ -56,6 +58,12 @@ def _src(cell: dict) -> str:
 
 def _set(cell: dict, text: str) -> None:
     cell["source"] = text.splitlines(keepends=True)
+
+
+def _reference_block(cells: list[dict]) -> str:
+    """The Markdown list of the works the chapter's Markdown cells cite, between citelinks' markers."""
+    text = "\n".join(_src(c) for c in cells if c["cell_type"] == "markdown")
+    return citelinks.reference_list(citelinks.cited_keys(text), BOOK / "references.bib")
 
 
 def _assigned(text: str) -> set[str]:
@@ -107,6 +115,10 @@ def convert(path: Path, check: bool = False, move_prose: bool = False) -> list[s
                     lambda m: f'{m.group(1)} = format({m.group(2)}, "{specs.get(m.group(1), "")}")', text
                 )
             _set(cell, text)
+        refs = _reference_block(cells)
+        for cell in cells:
+            if cell["cell_type"] == "markdown" and citelinks.BIBLIOGRAPHY in _src(cell):
+                _set(cell, _src(cell).replace(citelinks.BIBLIOGRAPHY, refs))
         code = [c for c in cells if c["cell_type"] == "code"]
         if code:
             mine = [ln for ln in _src(code[0]).splitlines() if ln.split("#")[0].strip() == "import gencore"]
@@ -141,6 +153,14 @@ def convert(path: Path, check: bool = False, move_prose: bool = False) -> list[s
                 name = re.match(r"[A-Za-z_]\w*", expr)
                 if name and name.group(0) not in defined:
                     problems.append(f"{path.name} cell {i}: {{eval}}`{expr}` shown before any code cell assigns it")
+    lists = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and citelinks.REFS.search(_src(c))]
+    refs = _reference_block(cells)
+    for i in lists:
+        if citelinks.REFS.search(_src(cells[i])).group(0) != refs:
+            problems.append(f"{path.name} cell {i}: the list of references is not the chapter's citations")
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown" and "{bibliography}" in _src(cell):
+            problems.append(f"{path.name} cell {i}: a bibliography directive (JupyterLab shows nothing there)")
     if nb["metadata"].get("kernelspec", {}).get("display_name") != KERNEL["display_name"]:
         problems.append(f"{path.name}: kernel display name is not {KERNEL['display_name']!r}")
     return problems

@@ -13,6 +13,13 @@ Sphinx reads a page, this extension turns the links back into sphinxcontrib-bibt
 citations, their hover titles and each chapter's bibliography are what the roles make.
 ``tools/lab_roles.py`` writes the links from the roles (:func:`roles_to_links`);
 ``tests/test_citations.py`` checks that every link's text is its entry's label.
+
+A chapter's list of references works the same way. JupyterLab cannot run the
+``{bibliography}`` directive, so the chapter holds the list itself, in Markdown, between
+the markers :data:`REFS_OPEN` and :data:`REFS_CLOSE` (``tools/lab_roles.py`` writes it
+from the chapter's citations with :func:`reference_list`, in the book's author–year
+style); when Sphinx reads the page, the list is replaced by the directive, so the HTML
+book's bibliography is what sphinxcontrib-bibtex makes.
 """
 
 from __future__ import annotations
@@ -27,10 +34,20 @@ LINK = re.compile(_LINK)
 # "(" link ("; " link)* ")": one parenthetical citation of one or more entries.
 GROUP = re.compile(rf"\((?:{_LINK})(?:;\s*(?:{_LINK}))*\)")
 ROLE = re.compile(r"\{(cite(?::\w+)?)\}`([^`]*)`")
+#: the markers around a chapter's Markdown list of references (hidden by Markdown viewers)
+REFS_OPEN = (
+    "<!-- references: written by tools/lab_roles.py from this chapter's citations, for JupyterLab; "
+    "the HTML book shows its bibliography here -->"
+)
+REFS_CLOSE = "<!-- /references -->"
+REFS = re.compile(re.escape(REFS_OPEN) + r".*?" + re.escape(REFS_CLOSE), re.S)
+BIBLIOGRAPHY = "```{bibliography}\n:filter: docname in docnames\n```"
 
 
 def links_to_roles(text: str) -> str:
-    """Markdown with citation links -> the same Markdown with {cite:p} / {cite:t} roles."""
+    """Markdown with citation links -> the same Markdown with {cite:p} / {cite:t} roles, and a list of
+    references between :data:`REFS_OPEN` and :data:`REFS_CLOSE` -> the ``{bibliography}`` directive."""
+    text = REFS.sub(lambda _: BIBLIOGRAPHY, text)
 
     def group(m: re.Match) -> str:
         return "{cite:p}`" + ",".join(k for _, k in LINK.findall(m.group(0))) + "`"
@@ -76,6 +93,25 @@ def link_label_problems(text: str, labels: dict[str, tuple[str, str]]) -> list[s
         if shown != want:
             problems.append(f"[{shown}]({BIB}#{key}): want [{want}]")
     return problems
+
+
+def cited_keys(text: str) -> list[str]:
+    """The keys of the citation links in ``text``, each once, in order of first citation."""
+    return list(dict.fromkeys(k for _, k in LINK.findall(text)))
+
+
+def reference_list(keys: list[str], path: Path) -> str:
+    """The works of ``keys`` as the Markdown block that stands for a chapter's bibliography: a list in the
+    HTML book's order and author–year style, "- [Kingma and Welling, 2014] Diederik P. Kingma and ...",
+    between :data:`REFS_OPEN` and :data:`REFS_CLOSE`."""
+    from pybtex.database import parse_file
+
+    from authoryear import AuthorYearStyle
+
+    bib = parse_file(str(path), "bibtex")
+    entries = AuthorYearStyle().format_entries([bib.entries[k] for k in keys])
+    items = [f"- [{e.label}] " + " ".join(e.text.render_as("markdown").split()) for e in entries]
+    return "\n".join([REFS_OPEN, *items, REFS_CLOSE])
 
 
 def bib_labels(path: Path) -> dict[str, tuple[str, str]]:
