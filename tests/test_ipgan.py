@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gencore import models
+from gencore import models, pretrained
 from gencore.models.conditional import (
     POSE,
     AttributeEncoder,
@@ -186,3 +186,17 @@ def test_copy_baselines_read_from_the_real_images_match_reading_the_copies():
     d = task("heldout")
     assert scores["copy x^a"] == pytest.approx(ip.transfer_scores(d.x[a], s, a))
     assert scores["copy x^s"]["font_of_s"] > 0.9 and scores["copy x^s"]["digit"] == 0.0
+
+
+def test_the_ipgan_benchmark_reads_the_shipped_model_for_each_seed():
+    from gencore import bench
+    from gencore.bench import conditional
+
+    assert "ipgan" in bench.BENCHMARKS
+    out = conditional.ipgan(seeds=(0,))
+    assert out["steps"] == pretrained.entry("ipgan-fonts")["steps"] and out["train_cpu_s"] > 0
+    for source in ("held-out fonts", "training fonts"):
+        assert set(out[source]) == {"IP-GAN", "copy x^s", "copy x^a"}
+        assert out[source]["copy x^s"]["font_of_s"][0] > 0.9 > out[source]["copy x^a"]["font_of_s"][0]
+    shipped = pretrained.entry("ipgan-fonts")["metrics"]
+    assert out["held-out fonts"]["IP-GAN"]["font_of_s"][0] == pytest.approx(shipped["heldout_font_of_s"], abs=0.01)

@@ -37,3 +37,20 @@ def conditional(retrain: bool = False, seeds: tuple[int, ...] = (0, 1, 2, 3, 4))
             **{k: [round(r[k], 4) for r in rows] for k in ("top1", "fid", "is")},
         }
     return out
+
+
+@benchmark("ipgan")
+def ipgan(seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> dict:
+    """The shipped IP-GAN's transfer for the sample seeds 0-4 (:func:`gencore.recipes.ipgan_fonts.mixing_scores`):
+    per source of the identity image (held-out or training fonts), the share of mixed images read as the
+    font of x^s and as the digit of x^a, beside the two copying baselines; its steps and training CPU seconds
+    (both stages) from the manifest."""
+    from gencore.recipes import ipgan_fonts
+
+    e = pretrained.entry("ipgan-fonts")
+    parts = pretrained.load_parts("ipgan-fonts", device="cpu")
+    out: dict = {"steps": e["steps"], "train_cpu_s": e["curves"]["cpu_time_s"][0][1], "machine": machine()}
+    for source in ipgan_fonts.SOURCES:
+        rows = [ipgan_fonts.mixing_scores(parts, source, s) for s in seeds]
+        out[source] = {who: {k: [round(r[who][k], 4) for r in rows] for k in rows[0][who]} for who in rows[0]}
+    return out
