@@ -154,6 +154,33 @@ def test_the_benchmark_is_registered_and_names_the_recipes():
         assert recipes.recipe(name).measured_with == ("digit-classifier",)
 
 
+def test_the_frontier_bench_trains_each_setting_and_writes_as_it_goes(tmp_path):
+    import json
+
+    from gencore.bench import cyclegan
+
+    tiny = {"short": {"steps": 2, "width": 4, "d_width": 4}, "shorter, no identity": {"steps": 1, "identity": 0.0}}
+    out = cyclegan.cyclegan_frontier(out_dir=str(tmp_path), settings=tiny)
+    assert not out["shipped"] and list(out["runs"]) == list(tiny)
+    row = out["runs"]["short"]
+    assert row["changes"] == tiny["short"] and row["steps"] == 2 and row["cpu_s"] > 0
+    for key in ("looks_printed_ab", "digit_kept_ab", "looks_handwritten_ba", "digit_kept_ba"):
+        assert 0 <= row[key] <= 1
+    assert out["runs"]["shorter, no identity"]["steps"] == 1
+    assert json.loads((tmp_path / "cyclegan_frontier_results.json").read_text())["runs"] == out["runs"]
+
+
+def test_the_shipped_frontier_names_its_settings():
+    import json
+
+    from gencore.bench import cyclegan
+
+    runs = json.loads(cyclegan.FRONTIER.read_text())["runs"]
+    assert set(runs) <= set(cyclegan.FRONTIER_SETTINGS)
+    for label, row in runs.items():
+        assert row["changes"] == cyclegan.FRONTIER_SETTINGS[label]
+
+
 def test_identity_translation_scores_the_shipped_classifiers_accuracy(printed):
     from gencore import pretrained
 

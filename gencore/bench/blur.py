@@ -19,14 +19,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import torch
 
 import gencore
-from gencore.bench.registry import benchmark, machine
+from gencore.bench.registry import benchmark, machine, one_thread, write_results
 from gencore.recipes import blur_mnist
 from gencore.recipes.base import recipe, with_overrides
 from gencore.train import train
@@ -132,10 +131,7 @@ def blur_ordering(
     recipe's settings (a smaller run, e.g. in the tests); ``ship`` also writes :data:`SHIPPED`; ``sample_seeds``
     draw the samples that FID measures."""
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     path = Path(out_dir) / "blur_ordering_results.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
     record: dict = {
         "what": "blur-mnist's models retrained per training seed on one thread; FID of 1,000 samples for sample "
         "seeds 0-4 (the shipped mnist-classifier's features, against the 4,000 training digits); equal_steps: "
@@ -148,22 +144,16 @@ def blur_ordering(
         "sample_seeds": list(sample_seeds),
         "runs": {},
     }
-    try:
+    with one_thread():
         for s in seeds:
             t0 = time.process_time()
             row = train_seed(s, overrides, sample_seeds)
             row["cpu_s_total"] = round(time.process_time() - t0, 1)
             record["runs"][str(s)] = row
-            record["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
             for key in ("equal_steps", "equal_cpu"):
                 record[f"ordered_all_{key}"] = all(r[key]["ordered"] for r in record["runs"].values())
-            text = json.dumps(record, indent=1) + "\n"
-            path.write_text(text)  # after every seed: a run stopped early keeps what it finished
-            if ship:
-                SHIPPED.write_text(text)
+            write_results(record, path, SHIPPED if ship else None)
             print(json.dumps({"seed": s, **row}), flush=True)
-    finally:
-        torch.set_num_threads(threads)
     return record | {"written": str(path), "shipped": ship}
 
 
