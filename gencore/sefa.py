@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import torch
 
 import gencore
-from gencore.data.shapes import FACTORS, SHAPES, factor_distance
+from gencore.data.shapes import FACTOR_RANGES, FACTORS, SHAPES, factor_distance, render, sample_factors
 
 #: a direction "moves one factor" when that factor takes at least this share of its total change
 #: (:func:`exclusivity`); the SeFa chapter and ``gencore.bench.stylegan`` count directions by it
@@ -142,9 +142,20 @@ def factor_changes(
     device = gencore.module_device(generator)
     z = torch.randn(n, generator.config.z_dim, generator=gen).to(device)
     w = generator.mapping(z)
+    ends = [
+        generator.synthesis(edit_styles(generator, w, direction, a, layers), noise_mode="const")
+        for a in (-alpha, alpha)
+    ]
+    return _read_changes(regressor, *ends)
+
+
+@torch.no_grad()
+def _read_changes(regressor, before: torch.Tensor, after: torch.Tensor) -> dict[str, float]:
+    """What the regressor reads changing between two batches of images (N, 3, 32, 32), image by image:
+    per factor the mean share of its range (rotation only where neither end is a circle), and ``shape``
+    the mean total-variation distance of the shape probabilities (see :func:`factor_changes`)."""
     out = []
-    for a in (-alpha, alpha):
-        images = generator.synthesis(edit_styles(generator, w, direction, a, layers), noise_mode="const")
+    for images in (before, after):
         factors = regressor.factors(images).cpu()
         out.append((factors, torch.softmax(regressor(images)[1], 1).cpu()))
     (f0, p0), (f1, p1) = out
@@ -159,6 +170,37 @@ def factor_changes(
     changes = {f: float(v) for f, v in zip(FACTORS, change, strict=True)}
     changes["shape"] = float(0.5 * (p1 - p0).abs().sum(1).mean())
     return changes
+
+
+@torch.no_grad()
+def single_factor_changes(
+    regressor, factor: str, *, fraction: float = 0.5, n: int = 200, seed: int = 0
+) -> dict[str, float]:
+    """What the regressor reads when real shapes change in ``factor`` alone: the score of a perfect direction.
+
+    ``n`` shapes are drawn (:func:`gencore.data.shapes.sample_factors`, ``seed``) and each is
+    rendered twice, with only ``factor`` changed by ``fraction`` of its range (hue: of half a
+    turn, around the shape's own hue; the others: placed symmetrically about the middle of
+    their range), and the two renderings are read as :func:`factor_changes` reads a
+    direction's two ends. Its :func:`exclusivity` is what the measure gives an edit that
+    moves one factor and nothing else, with the regressor's own errors included.
+    """
+    if factor not in FACTORS:
+        raise ValueError(f"factor must be one of {', '.join(FACTORS)}, got {factor!r}")
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be a number in (0, 1], the share of the factor's range, got {fraction!r}")
+    shape, factors = sample_factors(n, seed=seed)
+    i = FACTORS.index(factor)
+    ends = [factors.clone(), factors.clone()]
+    if factor == "hue":
+        for end, sign in zip(ends, (-1, 1)):
+            end[:, i] = (factors[:, i] + sign * fraction * 0.25) % 1.0  # half a turn is the hue's span
+    else:
+        low, high = FACTOR_RANGES[factor]
+        for end, sign in zip(ends, (-1, 1)):
+            end[:, i] = (low + high) / 2 + sign * fraction * (high - low) / 2
+    device = gencore.module_device(regressor)
+    return _read_changes(regressor, *(render(shape, end).to(device) for end in ends))
 
 
 def exclusivity(changes: dict[str, float]) -> tuple[str, float]:

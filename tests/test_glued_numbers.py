@@ -75,7 +75,8 @@ ALLOWED = {
     | {"99", "1.1", "250", "15", "0.85", "0.95", "1.25", "12", "25", "1.3", "0.75", "16", "13", "7.5"},
     # 0.289 = 1/√12, uniform factors; the copy test's 300 and 150 steps
     "stylegan": COMMON | {"57,600", "16", "0.995", "0.289", "0.99", "0.92", "300", "150"},
-    "sefa": COMMON | {"1.5", "25", "0.999"},
+    # asserted thresholds: 1.5 times random's change, 75 % for a single-factor edit of real shapes
+    "sefa": COMMON | {"1.5", "25", "0.999", "75"},
     "ot_geometry": COMMON | {"1.5", "85", "97", "25", "18"},
     # 26 × 26: a PatchGAN score's receptive field; the paper's section 5.3; the frontier's shorter runs, 1,200 steps
     "cyclegan": COMMON | {"95", "26", "5.3", "1,200"},

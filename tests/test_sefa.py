@@ -153,3 +153,26 @@ def test_objective_requires_orthonormal_directions_unless_told_otherwise():
         sefa.objective(weights, copies)
     # under unit norms alone, three copies of the top direction beat the top-3 eigenvectors
     assert sefa.objective(weights, copies, orthonormal=False) > sefa.objective(weights, directions[:3])
+
+
+def test_a_single_factor_edit_of_real_shapes_moves_that_factor_and_scores_the_ceiling():
+    from gencore import pretrained
+    from gencore.data.shapes import FACTORS
+
+    reg = pretrained.load("shapes-regressor").eval()
+    for factor in ("hue", "x", "background"):
+        changes = sefa.single_factor_changes(reg, factor, n=40)
+        top, share = sefa.exclusivity(changes)
+        assert top == factor and share > 0.75
+        # the edit's size is half the factor's range (hue: half of its span, half a turn)
+        assert changes[factor] == pytest.approx(0.5, abs=0.1)
+        assert changes["shape"] < 0.01
+        assert set(changes) == {*FACTORS, "shape"}
+
+
+def test_a_single_factor_edit_refuses_an_unknown_factor_or_size():
+    with pytest.raises(ValueError, match="factor must be one of"):
+        sefa.single_factor_changes(None, "colour")
+    for bad in (0, 1.5, True, "half"):
+        with pytest.raises(ValueError, match="fraction must be"):
+            sefa.single_factor_changes(None, "x", fraction=bad)
