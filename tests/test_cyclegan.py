@@ -170,6 +170,23 @@ def test_the_frontier_bench_trains_each_setting_and_writes_as_it_goes(tmp_path):
     assert json.loads((tmp_path / "cyclegan_frontier_results.json").read_text())["runs"] == out["runs"]
 
 
+def test_the_frontier_bench_updates_some_settings_and_keeps_the_others(tmp_path, monkeypatch):
+    import json
+
+    from gencore.bench import cyclegan
+
+    shipped = tmp_path / "shipped.json"
+    kept_row = {"changes": {"steps": 1200}, "steps": 1200, "cpu_s": 1.0}
+    old = {"runs": {"1,200 steps": kept_row, "a setting no longer named": kept_row}}
+    shipped.write_text(json.dumps(old))
+    monkeypatch.setattr(cyclegan, "FRONTIER", shipped)
+    tiny = {"short": {"steps": 1, "width": 4, "d_width": 4}}
+    out = cyclegan.cyclegan_frontier(out_dir=str(tmp_path), settings=tiny, update=True)
+    # the run still named by FRONTIER_SETTINGS is kept as it was, the other dropped, the new one added
+    assert list(out["runs"]) == ["1,200 steps", "short"] and out["runs"]["1,200 steps"] == kept_row
+    assert json.loads(shipped.read_text()) == old  # not shipped: the chapter's file is untouched
+
+
 def test_the_shipped_frontier_names_its_settings():
     import json
 
